@@ -1,0 +1,3 @@
+"""Perfcycle: performance management as one closed loop."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,221 @@
+"""The one place that answers "may user U do action A on object O?".
+
+Pages, the API and exports all ask here; nothing re-implements a rule.
+
+Rules are declared per action as a set of *grants*. A grant says who is allowed,
+relative to the employee the object is about (its *subject*):
+
+- ``HR``: HR admins (and superusers), for every object;
+- ``SELF``: the subject themselves;
+- ``DIRECT``: the subject's direct manager;
+- ``INDIRECT``: any manager higher up the subject's reporting line;
+- ``SIGNED_IN``: anyone with a login (company-wide information such as the org chart).
+
+An object names its subject through ``policy_subject()`` (an ``Employee`` is its own
+subject). Objects about nobody in particular (a department, the audit trail) have no
+subject: only ``HR`` and ``SIGNED_IN`` grants apply to them.
+
+``may`` checks one object; ``scope`` turns the same rule into a queryset filter so
+lists are set-based; ``get_visible_or_404`` is the read path: an object one may not
+see is reported as not found, never as forbidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Protocol, TypeVar
+
+from django.db import models
+from django.http import Http404
+
+from perfcycle.org.models import Employee
+
+
+class Grant(StrEnum):
+    HR = "hr"
+    SELF = "self"
+    DIRECT = "direct"
+    INDIRECT = "indirect"
+    SIGNED_IN = "signed_in"
+
+
+class Relation(StrEnum):
+    """How the acting user stands to the subject of an object."""
+
+    SELF = "self"
+    DIRECT_REPORT = "direct_report"
+    INDIRECT_REPORT = "indirect_report"
+    STRANGER = "stranger"
+
+
+class Role(StrEnum):
+    HR_ADMIN = "hr_admin"
+    MANAGER = "manager"
+    EMPLOYEE = "employee"
+
+
+class Action(StrEnum):
+    ORG_CHART_VIEW = "org.chart.view"
+    DEPARTMENT_VIEW = "org.department.view"
+    DEPARTMENT_CREATE = "org.department.create"
+    DEPARTMENT_CHANGE = "org.department.change"
+    DEPARTMENT_IMPORT = "org.department.import"
+    EMPLOYEE_LIST = "org.employee.list"
+    EMPLOYEE_VIEW = "org.employee.view"
+    EMPLOYEE_CREATE = "org.employee.create"
+    EMPLOYEE_CHANGE = "org.employee.change"
+    EMPLOYEE_IMPORT = "org.employee.import"
+    AUDIT_VIEW = "audit.view"
+    ADMIN_VIEW = "admin.view"
+
+
+_TEAM = frozenset({Grant.HR, Grant.SELF, Grant.DIRECT, Grant.INDIRECT})
+_HR = frozenset({Grant.HR})
+_EVERYONE = frozenset({Grant.SIGNED_IN})
+
+RULES: Mapping[Action, frozenset[Grant]] = {
+    Action.ORG_CHART_VIEW: _EVERYONE,
+    Action.DEPARTMENT_VIEW: _EVERYONE,
+    Action.DEPARTMENT_CREATE: _HR,
+    Action.DEPARTMENT_CHANGE: _HR,
+    Action.DEPARTMENT_IMPORT: _HR,
+    # Listing people: everyone may list, but ``scope`` narrows the list to those the
+    # user may view.
+    Action.EMPLOYEE_LIST: _EVERYONE,
+    Action.EMPLOYEE_VIEW: _TEAM,
+    Action.EMPLOYEE_CREATE: _HR,
+    Action.EMPLOYEE_CHANGE: _HR,
+    Action.EMPLOYEE_IMPORT: _HR,
+    Action.AUDIT_VIEW: _HR,
+    Action.ADMIN_VIEW: _HR,
+}
+
+
+class HasPolicySubject(Protocol):
+    def policy_subject(self) -> Employee | None: ...
+
+
+def is_hr(user: Any) -> bool:
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or getattr(user, "is_hr_admin", False))
+    )
+
+
+def acting_employee(user: Any) -> Employee | None:
+    """The employee record of the signed-in user, if any (cached on the user object)."""
+    if user is None or not user.is_authenticated:
+        return None
+    try:
+        return user.employee
+    except Employee.DoesNotExist:
+        return None
+
+
+def roles(user: Any) -> set[Role]:
+    """The roles a user holds: HR admin by flag, manager by having active reports."""
+    found: set[Role] = set()
+    if is_hr(user):
+        found.add(Role.HR_ADMIN)
+    me = acting_employee(user)
+    if me is not None:
+        found.add(Role.EMPLOYEE)
+        if Employee.objects.active().filter(manager=me).exists():
+            found.add(Role.MANAGER)
+    return found
+
+
+def subject_of(obj: Any) -> Employee | None:
+    if isinstance(obj, Employee):
+        return obj
+    getter = getattr(obj, "policy_subject", None)
+    return getter() if callable(getter) else None
+
+
+def relation(user: Any, subject: Employee | None) -> Relation:
+    me = acting_employee(user)
+    if me is None or subject is None:
+        return Relation.STRANGER
+    if me.pk == subject.pk:
+        return Relation.SELF
+    if subject.manager_id == me.pk:
+        return Relation.DIRECT_REPORT
+    if me.pk in subject.ancestor_ids:
+        return Relation.INDIRECT_REPORT
+    return Relation.STRANGER
+
+
+_GRANT_FOR_RELATION = {
+    Relation.SELF: Grant.SELF,
+    Relation.DIRECT_REPORT: Grant.DIRECT,
+    Relation.INDIRECT_REPORT: Grant.INDIRECT,
+}
+
+
+def may(user: Any, action: Action, obj: Any = None) -> bool:
+    """May ``user`` do ``action`` on ``obj`` (or in general, when ``obj`` is None)?"""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    grants = RULES[action]
+    if Grant.SIGNED_IN in grants:
+        return True
+    if Grant.HR in grants and is_hr(user):
+        return True
+    if obj is None:
+        return False
+    grant = _GRANT_FOR_RELATION.get(relation(user, subject_of(obj)))
+    return grant is not None and grant in grants
+
+
+def scope(
+    user: Any, action: Action, queryset: models.QuerySet, *, subject: str = ""
+) -> models.QuerySet:
+    """Narrow ``queryset`` to the objects ``user`` may ``action``.
+
+    ``subject`` is the lookup from the queryset's model to the subject employee,
+    e.g. ``""`` for employees themselves or ``"owner__"`` for goals.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    grants = RULES[action]
+    if (Grant.HR in grants and is_hr(user)) or (
+        Grant.SIGNED_IN in grants and action is not Action.EMPLOYEE_LIST
+    ):
+        return queryset
+    if action is Action.EMPLOYEE_LIST:
+        # Listing is allowed to all; what is listed follows the view rule.
+        return scope(user, Action.EMPLOYEE_VIEW, queryset, subject=subject)
+    me = acting_employee(user)
+    if me is None:
+        return queryset.none()
+    condition = models.Q(pk__in=[])
+    if Grant.SELF in grants:
+        condition |= models.Q(**{f"{subject}pk" if subject else "pk": me.pk})
+    if Grant.INDIRECT in grants:
+        # Everyone below me: direct reports are included by the prefix as well.
+        below = models.Q(**{f"{subject}path__startswith": me.path}) & ~models.Q(
+            **{f"{subject}pk" if subject else "pk": me.pk}
+        )
+        if Grant.DIRECT not in grants:
+            below &= ~models.Q(**{f"{subject}manager": me.pk})
+        condition |= below
+    elif Grant.DIRECT in grants:
+        condition |= models.Q(**{f"{subject}manager": me.pk})
+    return queryset.filter(condition)
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def get_visible_or_404(user: Any, action: Action, queryset: models.QuerySet[M], **lookup: Any) -> M:
+    """Fetch one object the user may ``action``; a forbidden object is "not found"."""
+    try:
+        obj = queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    if not may(user, action, obj):
+        raise Http404
+    return obj

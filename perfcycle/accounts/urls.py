@@ -1,0 +1,10 @@
+from django.urls import path
+
+from perfcycle.accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("preferences/", views.preferences, name="preferences"),
+    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+]

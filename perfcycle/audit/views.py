@@ -1,0 +1,52 @@
+"""The audit trail page (HR only): browse and filter; nothing here can change it."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from perfcycle.access.policy import Action, may
+from perfcycle.audit import selectors
+from perfcycle.audit.models import AuditAction
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(label=_("Who (login)"), required=False)
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    object_type = forms.ChoiceField(label=_("Object type"), required=False)
+    object_id = forms.CharField(label=_("Object id"), required=False)
+    text = forms.CharField(label=_("Object contains"), required=False)
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", _("Any")), *AuditAction.choices]
+        self.fields["object_type"].choices = [("", _("Any"))] + [
+            (t, t) for t in selectors.object_types()
+        ]
+
+
+@login_required
+@require_GET
+def audit_list(request: HttpRequest) -> HttpResponse:
+    if not may(request.user, Action.AUDIT_VIEW):
+        raise Http404
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    events = selectors.audit_events(**{k: v for k, v in filters.items() if v})
+    page = Paginator(events.select_related(None), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "audit/list.html", {"form": form, "page": page, "query": query.urlencode()}
+    )

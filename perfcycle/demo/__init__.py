@@ -1,0 +1,44 @@
+"""The demo company from the source article, built stage by stage.
+
+Each stage contributes a step (a function taking ``stdout``); steps run in order, once
+per database, so ``perfcycle demo`` run twice reuses what it made, and a newer release
+adds only its new steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.module_loading import import_string
+
+DEMO_PASSWORD = "demo-Loop-2026"
+DEMO_LOGINS: list[tuple[str, str]] = [
+    ("HR admin", "hr"),
+    ("manager", "manager"),
+    ("employee", "employee"),
+]
+
+STEPS: list[tuple[str, str]] = [
+    ("org", "perfcycle.org.demo.load"),
+]
+
+
+def demo_load(*, stdout: Any = None) -> list[str]:
+    """Run the steps not yet applied; return their names."""
+    from django.db import transaction
+
+    from perfcycle.audit.context import audit_context
+    from perfcycle.demo.models import DemoStep
+
+    done = set(DemoStep.objects.values_list("name", flat=True))
+    applied: list[str] = []
+    for name, target in STEPS:
+        if name in done:
+            continue
+        step: Callable[..., None] = import_string(target)
+        with transaction.atomic(), audit_context(source="command"):
+            step(stdout=stdout)
+            DemoStep.objects.create(name=name)
+        applied.append(name)
+    return applied

@@ -1,0 +1,92 @@
+"""Reads of the organisation, each a constant number of queries whatever the size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from perfcycle.access.policy import Action, scope
+from perfcycle.org.models import Department, Employee, EmployeeStatus
+
+
+@dataclass
+class DepartmentNode:
+    department: Department
+    member_count: int
+    children: list[DepartmentNode] = field(default_factory=list)
+
+    @property
+    def total_count(self) -> int:
+        return self.member_count + sum(child.total_count for child in self.children)
+
+
+def department_tree() -> list[DepartmentNode]:
+    """All departments as a forest with active member counts, in one query."""
+    departments = (
+        Department.objects.select_related("head")
+        .annotate(member_count=Count("members", filter=Q(members__status=EmployeeStatus.ACTIVE)))
+        .order_by("path")
+    )
+    nodes: dict[int, DepartmentNode] = {}
+    roots: list[DepartmentNode] = []
+    for department in departments:
+        node = DepartmentNode(department, department.member_count)
+        nodes[department.pk] = node
+        parent = nodes.get(department.parent_id) if department.parent_id else None
+        (parent.children if parent else roots).append(node)
+    for node in nodes.values():
+        node.children.sort(key=lambda n: n.department.name)
+    roots.sort(key=lambda n: n.department.name)
+    return roots
+
+
+def employee_list(
+    *, user: Any, search: str = "", department: Department | None = None, status: str = ""
+) -> QuerySet[Employee]:
+    """The employees ``user`` may see, filtered; ready for pagination."""
+    qs = scope(user, Action.EMPLOYEE_LIST, Employee.objects.all())
+    if search:
+        qs = qs.filter(
+            Q(name__icontains=search)
+            | Q(employee_number__icontains=search)
+            | Q(email__icontains=search)
+            | Q(job_title__icontains=search)
+        )
+    if department is not None:
+        qs = qs.in_department_tree(department)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("department", "manager").order_by("employee_number")
+
+
+def manager_chain(employee: Employee) -> list[Employee]:
+    """The people above ``employee``, top first, in one query."""
+    ids = employee.ancestor_ids
+    if not ids:
+        return []
+    found = Employee.objects.in_bulk(ids)
+    return [found[i] for i in ids if i in found]
+
+
+def department_chain(department: Department) -> list[Department]:
+    from perfcycle.org.models import path_ids
+
+    ids = path_ids(department.path)[:-1]
+    found = Department.objects.in_bulk(ids)
+    return [found[i] for i in ids if i in found]
+
+
+def company_summary() -> dict[str, int]:
+    counts = Employee.objects.aggregate(
+        active=Count("pk", filter=Q(status=EmployeeStatus.ACTIVE)),
+        left=Count("pk", filter=Q(status=EmployeeStatus.LEFT)),
+        managers=Count(
+            "pk",
+            filter=Q(status=EmployeeStatus.ACTIVE, reports__status=EmployeeStatus.ACTIVE),
+            distinct=True,
+        ),
+    )
+    counts["departments"] = Department.objects.count()
+    return counts

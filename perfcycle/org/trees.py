@@ -1,0 +1,67 @@
+"""Pure helpers for the two trees (departments, reporting lines): cycles and paths."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+
+def find_cycle(parent_of: Mapping[K, K | None], start: K) -> list[K] | None:
+    """The loop reached by walking up from ``start``, or None if the walk ends at a root."""
+    seen: dict[K, int] = {}
+    chain: list[K] = []
+    node: K | None = start
+    while node is not None:
+        if node in seen:
+            return chain[seen[node] :]
+        seen[node] = len(chain)
+        chain.append(node)
+        node = parent_of.get(node)
+    return None
+
+
+def nodes_in_cycles(parent_of: Mapping[K, K | None]) -> dict[K, list[K]]:
+    """Every node that lies on a loop, with the loop it lies on. Linear time."""
+    state: dict[K, int] = {}  # 1 = on the current walk, 2 = finished
+    result: dict[K, list[K]] = {}
+    for start in parent_of:
+        if start in state:
+            continue
+        walk: list[K] = []
+        node: K | None = start
+        while node is not None and node not in state:
+            state[node] = 1
+            walk.append(node)
+            node = parent_of.get(node)
+        if node is not None and state.get(node) == 1:
+            loop = walk[walk.index(node) :]
+            for member in loop:
+                result[member] = loop
+        for member in walk:
+            state[member] = 2
+    return result
+
+
+def compute_paths(parent_of: Mapping[int, int | None]) -> dict[int, str]:
+    """Materialised paths (``/1/5/23/``) for a forest given as child -> parent ids.
+
+    Raises ValueError if the mapping has a loop (callers validate before writing).
+    """
+    paths: dict[int, str] = {}
+    for start in parent_of:
+        if start in paths:
+            continue
+        walk: list[int] = []
+        node: int | None = start
+        while node is not None and node not in paths:
+            if node in walk:
+                raise ValueError(f"loop through {node}")
+            walk.append(node)
+            node = parent_of.get(node)
+        prefix = paths[node] if node is not None else "/"
+        for member in reversed(walk):
+            prefix = f"{prefix}{member}/"
+            paths[member] = prefix
+    return paths

@@ -1,0 +1,16 @@
+from django.urls import include, path
+
+from perfcycle.accounts import views as account_views
+from perfcycle.api.urls import api
+from perfcycle.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("login/", account_views.LoginView.as_view(), name="login"),
+    path("logout/", account_views.LogoutView.as_view(), name="logout"),
+    path("language/", account_views.language_set, name="language"),
+    path("account/", include("perfcycle.accounts.urls")),
+    path("org/", include("perfcycle.org.urls")),
+    path("admin/audit/", include("perfcycle.audit.urls")),
+    path("api/v1/", api.urls),
+]
