@@ -1,0 +1,72 @@
+"""Factories for tests: build rows directly (fast); services are tested through their own calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+
+from perfcycle.accounts.models import User
+from perfcycle.org.models import Department, Employee, child_path
+
+PASSWORD = "test-Pass-123"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    @factory.post_generation
+    def password(obj: User, create: bool, extracted: str | None, **kwargs: object) -> None:
+        obj.set_password(extracted or PASSWORD)
+        if create:
+            obj.save(update_fields=["password"])
+    is_hr_admin = False
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"D{n:03d}")
+    name = factory.Sequence(lambda n: f"Department {n}")
+    parent = None
+
+    @factory.post_generation
+    def set_path(obj: Department, create: bool, extracted: object, **kwargs: object) -> None:
+        obj.path = child_path(obj.parent.path if obj.parent else "", obj.pk)
+        if create:
+            Department.objects.filter(pk=obj.pk).update(path=obj.path)
+
+
+class EmployeeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Employee
+        skip_postgeneration_save = True
+
+    employee_number = factory.Sequence(lambda n: f"T{n:05d}")
+    name = factory.Sequence(lambda n: f"Person {n}")
+    email = factory.LazyAttribute(lambda o: f"{o.employee_number.lower()}@example.com")
+    job_title = "Engineer"
+    job_family = "engineering"
+    level = "P3"
+    hire_date = dt.date(2022, 1, 10)
+    manager = None
+    department = None
+
+    @factory.post_generation
+    def set_path(obj: Employee, create: bool, extracted: object, **kwargs: object) -> None:
+        obj.path = child_path(obj.manager.path if obj.manager else "", obj.pk)
+        if create:
+            Employee.objects.filter(pk=obj.pk).update(path=obj.path)
+
+    @factory.post_generation
+    def login(obj: Employee, create: bool, extracted: str | None, **kwargs: object) -> None:
+        """``EmployeeFactory(login="alice")`` gives the employee a user account."""
+        if extracted and create:
+            obj.user = UserFactory(username=extracted, email=obj.email, **kwargs)
+            Employee.objects.filter(pk=obj.pk).update(user=obj.user)
