@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from perfcycle.org.models import Department, Employee, EmployeeStatus
 
@@ -45,7 +46,7 @@ class DepartmentForm(VersionForm):
 
 class EmployeeForm(VersionForm):
     employee_number = forms.CharField(label=_("Employee number"), max_length=32)
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=120)
     email = forms.EmailField(label=_("Email"), required=False)
     job_title = forms.CharField(label=_("Job title"), max_length=120, required=False)
     job_family = forms.CharField(label=_("Job family"), max_length=64, required=False)
