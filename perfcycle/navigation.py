@@ -28,7 +28,7 @@ class NavItem:
 
 
 NAV: tuple[NavItem, ...] = (
-    NavItem("plan", _("Plan"), None, hint=_("Goals and agreement")),
+    NavItem("plan", _("Plan"), "planning:home", hint=_("Goals and agreement")),
     NavItem("monitor", _("Monitor"), None, hint=_("Actuals, check-ins, observations")),
     NavItem("evaluate", _("Evaluate"), None, hint=_("Reviews and scores")),
     NavItem("calibrate", _("Calibrate"), None, hint=_("Calibration, release, appeals")),
@@ -45,7 +45,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"nav_items": []}
     match = getattr(request, "resolver_match", None)
     namespace = match.namespace if match else ""
-    active_key = {"org": "org", "audit": "admin", "accounts": ""}.get(namespace, namespace)
+    active_key = {
+        "org": "org",
+        "audit": "admin",
+        "accounts": "",
+        "planning": "plan",
+        "cycles": "plan",
+    }.get(namespace, namespace)
     items = []
     for item in NAV:
         if item.action is not None and not may(user, item.action):

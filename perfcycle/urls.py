@@ -11,6 +11,8 @@ urlpatterns = [
     path("language/", account_views.language_set, name="language"),
     path("account/", include("perfcycle.accounts.urls")),
     path("org/", include("perfcycle.org.urls")),
+    path("cycles/", include("perfcycle.cycles.urls")),
+    path("plan/", include("perfcycle.planning.urls")),
     path("admin/audit/", include("perfcycle.audit.urls")),
     path("api/v1/", api.urls),
 ]

@@ -19,11 +19,13 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
+
     @factory.post_generation
     def password(obj: User, create: bool, extracted: str | None, **kwargs: object) -> None:
         obj.set_password(extracted or PASSWORD)
         if create:
             obj.save(update_fields=["password"])
+
     is_hr_admin = False
 
 
@@ -70,3 +72,75 @@ class EmployeeFactory(factory.django.DjangoModelFactory):
         if extracted and create:
             obj.user = UserFactory(username=extracted, email=obj.email, **kwargs)
             Employee.objects.filter(pk=obj.pk).update(user=obj.user)
+
+
+# Plan stage ------------------------------------------------------------------------------
+
+
+class CycleFactory(factory.django.DjangoModelFactory):
+    """A cycle built directly: any ``phase`` without walking the state machine.
+
+    ``CycleFactory(participants=[...])`` adds those employees as participants."""
+
+    class Meta:
+        model = "cycles.Cycle"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Cycle {n}")
+    period_type = "quarter"
+    start_date = dt.date(2026, 1, 1)
+    end_date = dt.date(2026, 3, 31)
+    phase = "planning"
+
+    @factory.post_generation
+    def participants(
+        obj: object, create: bool, extracted: list[Employee] | None, **kwargs: object
+    ) -> None:
+        from perfcycle.cycles.models import CycleParticipant
+
+        if extracted and create:
+            CycleParticipant.objects.bulk_create(
+                [
+                    CycleParticipant(
+                        cycle=obj,
+                        employee=e,
+                        department_id=e.department_id,
+                        manager_id=e.manager_id,
+                    )
+                    for e in extracted
+                ]
+            )
+
+
+class IndicatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "planning.Indicator"
+
+    code = factory.Sequence(lambda n: f"IND{n:03d}")
+    name = factory.Sequence(lambda n: f"Indicator {n}")
+    job_family = "sales"
+    unit = "customers"
+
+
+def _goal_sheet(cycle: object, owner_type: str, employee: Employee | None) -> object:
+    from perfcycle.planning.models import GoalSheet
+
+    if owner_type != "employee" or employee is None:
+        return None
+    return GoalSheet.objects.get_or_create(cycle=cycle, employee=employee)[0]
+
+
+class GoalFactory(factory.django.DjangoModelFactory):
+    """An employee's KPI goal on their goal sheet (made if missing)."""
+
+    class Meta:
+        model = "planning.Goal"
+
+    cycle = factory.SubFactory(CycleFactory)
+    owner_type = "employee"
+    employee = None
+    title = factory.Sequence(lambda n: f"Goal {n}")
+    kind = "kpi"
+    weight = 100
+    target = 20
+    sheet = factory.LazyAttribute(lambda o: _goal_sheet(o.cycle, o.owner_type, o.employee))

@@ -9,7 +9,10 @@ relative to the employee the object is about (its *subject*):
 - ``SELF``: the subject themselves;
 - ``DIRECT``: the subject's direct manager;
 - ``INDIRECT``: any manager higher up the subject's reporting line;
-- ``SIGNED_IN``: anyone with a login (company-wide information such as the org chart).
+- ``SIGNED_IN``: anyone with a login (company-wide information such as the org chart);
+- ``MANAGER``: anyone with active direct reports (e.g. to assign indicators to their team);
+- ``PUBLIC``: anyone signed in, for objects that declare themselves company-wide through
+  ``policy_public()`` (company and department goals: that is what alignment means).
 
 An object names its subject through ``policy_subject()`` (an ``Employee`` is its own
 subject). Objects about nobody in particular (a department, the audit trail) have no
@@ -38,6 +41,8 @@ class Grant(StrEnum):
     DIRECT = "direct"
     INDIRECT = "indirect"
     SIGNED_IN = "signed_in"
+    MANAGER = "manager"
+    PUBLIC = "public"
 
 
 class Relation(StrEnum):
@@ -68,9 +73,25 @@ class Action(StrEnum):
     EMPLOYEE_IMPORT = "org.employee.import"
     AUDIT_VIEW = "audit.view"
     ADMIN_VIEW = "admin.view"
+    CYCLE_VIEW = "cycles.cycle.view"
+    CYCLE_MANAGE = "cycles.cycle.manage"
+    INDICATOR_VIEW = "planning.indicator.view"
+    INDICATOR_MANAGE = "planning.indicator.manage"
+    INDICATOR_ASSIGN = "planning.indicator.assign"
+    GOAL_VIEW = "planning.goal.view"
+    GOAL_CREATE = "planning.goal.create"
+    GOAL_CHANGE = "planning.goal.change"
+    GOAL_COMMENT = "planning.goal.comment"
+    GOAL_IMPORT = "planning.goal.import"
+    SHEET_VIEW = "planning.sheet.view"
+    SHEET_PROPOSE = "planning.sheet.propose"
+    SHEET_APPROVE = "planning.sheet.approve"
+    SHEET_RETURN = "planning.sheet.return"
+    SHEET_ACKNOWLEDGE = "planning.sheet.acknowledge"
 
 
 _TEAM = frozenset({Grant.HR, Grant.SELF, Grant.DIRECT, Grant.INDIRECT})
+_MANAGERS = frozenset({Grant.HR, Grant.DIRECT, Grant.INDIRECT})
 _HR = frozenset({Grant.HR})
 _EVERYONE = frozenset({Grant.SIGNED_IN})
 
@@ -89,6 +110,25 @@ RULES: Mapping[Action, frozenset[Grant]] = {
     Action.EMPLOYEE_IMPORT: _HR,
     Action.AUDIT_VIEW: _HR,
     Action.ADMIN_VIEW: _HR,
+    # Plan: cycles and the indicator library are company-wide; HR runs them.
+    Action.CYCLE_VIEW: _EVERYONE,
+    Action.CYCLE_MANAGE: _HR,
+    Action.INDICATOR_VIEW: _EVERYONE,
+    Action.INDICATOR_MANAGE: _HR,
+    Action.INDICATOR_ASSIGN: frozenset({Grant.HR, Grant.MANAGER}),
+    # Goals: a person's goals are theirs and their managers'; company and department
+    # goals are public. Who may change what *when* (draft, proposed, approved) is the
+    # agreement state machine's business, in planning.services.
+    Action.GOAL_VIEW: _TEAM | {Grant.PUBLIC},
+    Action.GOAL_CREATE: _TEAM,
+    Action.GOAL_CHANGE: _TEAM,
+    Action.GOAL_COMMENT: _TEAM | {Grant.PUBLIC},
+    Action.GOAL_IMPORT: _HR,
+    Action.SHEET_VIEW: _TEAM,
+    Action.SHEET_PROPOSE: _TEAM,
+    Action.SHEET_APPROVE: _MANAGERS,
+    Action.SHEET_RETURN: _MANAGERS,
+    Action.SHEET_ACKNOWLEDGE: frozenset({Grant.SELF}),
 }
 
 
@@ -128,6 +168,16 @@ def roles(user: Any) -> set[Role]:
     return found
 
 
+def is_manager(user: Any) -> bool:
+    me = acting_employee(user)
+    return me is not None and Employee.objects.active().filter(manager=me).exists()
+
+
+def is_public(obj: Any) -> bool:
+    getter = getattr(obj, "policy_public", None)
+    return bool(callable(getter) and getter())
+
+
 def subject_of(obj: Any) -> Employee | None:
     if isinstance(obj, Employee):
         return obj
@@ -164,19 +214,29 @@ def may(user: Any, action: Action, obj: Any = None) -> bool:
         return True
     if Grant.HR in grants and is_hr(user):
         return True
+    if Grant.MANAGER in grants and is_manager(user):
+        return True
     if obj is None:
         return False
+    if Grant.PUBLIC in grants and is_public(obj):
+        return True
     grant = _GRANT_FOR_RELATION.get(relation(user, subject_of(obj)))
     return grant is not None and grant in grants
 
 
 def scope(
-    user: Any, action: Action, queryset: models.QuerySet, *, subject: str = ""
+    user: Any,
+    action: Action,
+    queryset: models.QuerySet,
+    *,
+    subject: str = "",
+    public: models.Q | None = None,
 ) -> models.QuerySet:
     """Narrow ``queryset`` to the objects ``user`` may ``action``.
 
     ``subject`` is the lookup from the queryset's model to the subject employee,
-    e.g. ``""`` for employees themselves or ``"owner__"`` for goals.
+    e.g. ``""`` for employees themselves or ``"employee__"`` for goals; ``public`` is the
+    condition matching objects whose ``policy_public()`` is true.
     """
     if user is None or not user.is_authenticated or not user.is_active:
         return queryset.none()
@@ -190,8 +250,14 @@ def scope(
         return scope(user, Action.EMPLOYEE_VIEW, queryset, subject=subject)
     me = acting_employee(user)
     if me is None:
-        return queryset.none()
+        return (
+            queryset.filter(public)
+            if Grant.PUBLIC in grants and public is not None
+            else queryset.none()
+        )
     condition = models.Q(pk__in=[])
+    if Grant.PUBLIC in grants and public is not None:
+        condition |= public
     if Grant.SELF in grants:
         condition |= models.Q(**{f"{subject}pk" if subject else "pk": me.pk})
     if Grant.INDIRECT in grants:

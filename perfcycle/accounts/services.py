@@ -15,6 +15,7 @@ from perfcycle.audit.services import audit_change, audit_record, snapshot
 from perfcycle.core.errors import ValidationFailed
 
 
+@transaction.atomic
 def user_set_language(*, actor: User, language: str) -> User:
     if language and language not in dict(settings.LANGUAGES):
         raise ValidationFailed(_("Unknown language."), details={"fields": {"language": []}})

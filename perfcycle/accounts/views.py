@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,6 +22,8 @@ from perfcycle.accounts import services
 from perfcycle.accounts.models import ApiToken
 from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import audit_record
+from perfcycle.core.errors import DomainError
+from perfcycle.core.forms import add_domain_error
 
 
 class LoginView(auth_views.LoginView):
@@ -100,14 +103,18 @@ def tokens(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
-        _token, new_token = services.token_create(
-            actor=request.user,
-            user=request.user,
-            name=form.cleaned_data["name"],
-            expires_in_days=form.cleaned_data["expires_in_days"],
-        )
-        form = TokenForm()
-    return render(
+        try:
+            _token, new_token = services.token_create(
+                actor=request.user,
+                user=request.user,
+                name=form.cleaned_data["name"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            form = TokenForm()
+    response = render(
         request,
         "accounts/tokens.html",
         {
@@ -116,6 +123,10 @@ def tokens(request: HttpRequest) -> HttpResponse:
             "tokens": ApiToken.objects.filter(user=request.user),
         },
     )
+    if new_token:
+        # The raw token is on this page only: keep it out of every cache.
+        patch_cache_control(response, no_store=True, private=True)
+    return response
 
 
 @login_required

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
 from perfcycle.accounts.services import token_authenticate
+from perfcycle.core.errors import Forbidden
 
 
 class TokenAuth(HttpBearer):
@@ -22,12 +25,21 @@ class TokenAuth(HttpBearer):
 
 
 class ActiveSessionAuth(SessionAuth):
-    """The pages' session (CSRF-checked for unsafe methods), for active users only."""
+    """The pages' session (CSRF-checked for unsafe methods), for active users only.
 
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = super().authenticate(request, key)
-        if user is None or not user.is_active:
+    The CSRF check applies to signed-in sessions only: a request with no session (say,
+    with a revoked token) is unauthenticated (401), not a CSRF failure (403).
+    """
+
+    def __call__(self, request: HttpRequest) -> Any:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not user.is_active:
             return None
+        exempt = not self.csrf or getattr(request, "_ninja_csrf_exempt", False)
+        if not exempt and check_csrf(request) is not None:
+            raise Forbidden(
+                _("CSRF check failed. Reload the page and try again."), code="csrf_failed"
+            )
         return user
 
 

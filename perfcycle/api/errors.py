@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.urls import URLPattern, URLResolver, re_path
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -38,6 +42,16 @@ def error_response(
     )
 
 
+def _field_name(loc: list[Any]) -> str:
+    """``["body", "payload", "name"]`` -> ``"name"``; ``["query", "limit"]`` -> ``"limit"``."""
+    parts = [str(part) for part in loc]
+    if parts and parts[0] in {"body", "query", "path", "form", "file", "header", "cookie"}:
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] in {"payload", "filters", "options"}:
+        parts = parts[1:]
+    return ".".join(parts) or "__all__"
+
+
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
@@ -45,10 +59,12 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(NinjaValidationError)
     def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-        details = [
-            {"loc": list(e.get("loc", [])), "message": str(e.get("msg", "")), "type": e.get("type")}
-            for e in exc.errors
-        ]
+        # The same shape as a service's ValidationFailed: messages by field.
+        fields: dict[str, list[str]] = {}
+        for error in exc.errors:
+            name = _field_name(list(error.get("loc", [])))
+            fields.setdefault(name, []).append(str(error.get("msg", "")))
+        details = {"fields": fields}
         return error_response(
             api, request, 422, "validation_failed", _("The request is not valid."), details
         )
@@ -91,3 +107,39 @@ def install(api: NinjaAPI) -> None:
         return error_response(
             api, request, 500, "server_error", _("Something went wrong on our side.")
         )
+
+
+def with_error_bodies(
+    api: NinjaAPI, patterns: list[URLPattern | URLResolver]
+) -> list[URLPattern | URLResolver]:
+    """The API's URL patterns, answering a wrong method or an unknown path with the error
+    body too (Django would answer with a bare 405 and an HTML page)."""
+
+    def wrap(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            try:
+                response = view(request, *args, **kwargs)
+            except Http404:
+                return error_response(api, request, 404, "not_found", _("Not found."))
+            if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
+                allowed = response.get("Allow", "")
+                response = error_response(
+                    api, request, 405, "method_not_allowed", _("Method not allowed.")
+                )
+                response["Allow"] = allowed
+            return response
+
+        return wrapped
+
+    @csrf_exempt
+    def unknown_path(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return error_response(api, request, 404, "not_found", _("Not found."))
+
+    wrapped_patterns: list[URLPattern | URLResolver] = [
+        URLPattern(p.pattern, wrap(p.callback), p.default_args, p.name)
+        if isinstance(p, URLPattern)
+        else p
+        for p in patterns
+    ]
+    return [*wrapped_patterns, re_path(r"", unknown_path)]

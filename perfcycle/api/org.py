@@ -6,33 +6,20 @@ from typing import Any
 from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from perfcycle.access.policy import Action, get_visible_or_404, may
-from perfcycle.api.errors import ErrorOut
+from perfcycle.access.policy import Action, get_visible_or_404
+from perfcycle.api.common import ERRORS, ImportOptions, ImportReportOut, require
 from perfcycle.api.pagination import Page
-from perfcycle.core.errors import Forbidden, ValidationFailed
+from perfcycle.core.errors import ValidationFailed
+from perfcycle.imports.tables import check_size
 from perfcycle.org import imports, selectors, services
 from perfcycle.org.models import Department, Employee, EmployeeStatus
 
 router = Router(tags=["organisation"])
-ERRORS: dict[int, type] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
-
-
-def require(request: HttpRequest, action: Action, obj: Any = None) -> None:
-    if not may(request.user, action, obj):
-        raise Forbidden("You may not do this.")
-
-
 # Departments -----------------------------------------------------------------------
 
 
@@ -65,9 +52,8 @@ def _department_by_code(code: str | None, field: str) -> Department | None:
         return None
     found = Department.objects.filter(code=code).first()
     if found is None:
-        raise ValidationFailed(
-            f"Unknown department {code}.", details={"fields": {field: ["unknown"]}}
-        )
+        message = _("Unknown department %(code)s.") % {"code": code}
+        raise ValidationFailed(message, details={"fields": {field: [message]}})
     return found
 
 
@@ -76,9 +62,8 @@ def _employee_by_number(number: str | None, field: str) -> Employee | None:
         return None
     found = Employee.objects.filter(employee_number=number).first()
     if found is None:
-        raise ValidationFailed(
-            f"Unknown employee {number}.", details={"fields": {field: ["unknown"]}}
-        )
+        message = _("Unknown employee %(number)s.") % {"number": number}
+        raise ValidationFailed(message, details={"fields": {field: [message]}})
     return found
 
 
@@ -238,29 +223,6 @@ def update_employee(request: HttpRequest, employee_id: int, payload: EmployeePat
 # Imports ---------------------------------------------------------------------------
 
 
-class ImportChange(Schema):
-    line: int
-    key: str
-    action: str
-    fields: list[str] = []
-
-
-class ImportReportOut(Schema):
-    kind: str
-    rows: int
-    dry_run: bool
-    created: int
-    updated: int
-    unchanged: int
-    format: str
-    encoding: str
-    changes: list[ImportChange]
-
-
-class ImportOptions(Schema):
-    dry_run: bool = Field(False, description="Validate and report without writing anything.")
-
-
 @router.post(
     "/employees/import",
     response={200: ImportReportOut, **ERRORS},
@@ -270,6 +232,7 @@ def import_employees(
     request: HttpRequest, options: Query[ImportOptions], file: File[UploadedFile]
 ) -> Any:
     require(request, Action.EMPLOYEE_IMPORT)
+    check_size(file.size or 0)
     report = imports.employees_import(
         actor=request.user, data=file.read(), filename=file.name or "", dry_run=options.dry_run
     )
@@ -285,6 +248,7 @@ def import_departments(
     request: HttpRequest, options: Query[ImportOptions], file: File[UploadedFile]
 ) -> Any:
     require(request, Action.DEPARTMENT_IMPORT)
+    check_size(file.size or 0)
     report = imports.departments_import(
         actor=request.user, data=file.read(), filename=file.name or "", dry_run=options.dry_run
     )

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI
 
 from perfcycle import __version__
 from perfcycle.api import errors
 from perfcycle.api.auth import AUTH
+from perfcycle.api.cycles import router as cycles_router
 from perfcycle.api.org import router as org_router
+from perfcycle.api.planning import router as planning_router
 
-api = NinjaAPI(
+
+class PerfcycleAPI(NinjaAPI):
+    """Ninja, with the error body also for unknown paths and wrong methods under /api/v1/."""
+
+    @property
+    def urls(self) -> tuple[list[Any], str, str]:
+        patterns, app_name, namespace = super().urls
+        return errors.with_error_bodies(self, patterns), app_name, namespace
+
+
+api = PerfcycleAPI(
     title="Perfcycle API",
     version="1",
     description=(
@@ -26,3 +40,5 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("/", org_router)
+api.add_router("/", cycles_router)
+api.add_router("/", planning_router)

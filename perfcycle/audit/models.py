@@ -97,6 +97,15 @@ class AuditEvent(models.Model):
         raise AuditImmutable("Audit events cannot be deleted.")
 
     @property
+    def who(self) -> str:
+        """The actor as shown on pages: their login, or a translated word for nobody."""
+        if self.actor_id is not None:
+            return self.actor_label
+        if self.actor_label == "anonymous":
+            return str(_("visitor (not signed in)"))
+        return str(_("system"))
+
+    @property
     def changed_fields(self) -> list[tuple[str, Any, Any]]:
         """(field, before, after) for every field whose value differs."""
         before = self.before or {}

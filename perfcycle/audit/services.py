@@ -62,9 +62,10 @@ def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dic
     return data
 
 
-def _actor_label(actor: Any) -> str:
+def _actor_label(actor: Any, source: str) -> str:
     if actor is None:
-        return "system"
+        # Nobody signed in: a visitor when it came over the web, the system otherwise.
+        return "anonymous" if source in {"web", "api"} else "system"
     return getattr(actor, "username", "") or str(actor)
 
 
@@ -94,7 +95,7 @@ def _build(actor: Any, entry: AuditEntry, at: dt.datetime) -> AuditEvent:
     return AuditEvent(
         at=at,
         actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=_actor_label(actor),
+        actor_label=_actor_label(actor, ctx.source),
         action=entry.action,
         source=ctx.source,
         object_type=object_type,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -42,8 +44,12 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     if not may(request.user, Action.AUDIT_VIEW):
         raise Http404
     form = AuditFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    events = selectors.audit_events(**{k: v for k, v in filters.items() if v})
+    filters: dict[str, Any] = {}
+    if form.is_bound:
+        # A bad filter is shown with its error; the good ones still apply.
+        form.is_valid()
+        filters = {k: v for k, v in form.cleaned_data.items() if v}
+    events = selectors.audit_events(**filters)
     page = Paginator(events.select_related(None), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

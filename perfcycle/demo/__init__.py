@@ -21,6 +21,7 @@ DEMO_LOGINS: list[tuple[str, str]] = [
 
 STEPS: list[tuple[str, str]] = [
     ("org", "perfcycle.org.demo.load"),
+    ("plan", "perfcycle.planning.demo.load"),
 ]
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 class ImportKind(models.TextChoices):
     DEPARTMENTS = "departments", _("departments")
     EMPLOYEES = "employees", _("employees")
+    GOALS = "goals", _("goals")
 
 
 class ImportStatus(models.TextChoices):

@@ -53,10 +53,13 @@ def parse_decimal(text: str) -> Decimal | None:
     return value
 
 
-def parse_email(text: str) -> str:
+def parse_email(text: str, *, max_length: int = 254) -> str:
+    """An email address; 254 characters at most, the length of Django's ``EmailField``."""
     text = text.strip()
     if not text:
         return ""
+    if len(text) > max_length:
+        raise CellError(_("Longer than %(max)d characters.") % {"max": max_length})
     try:
         validate_email(text)
     except ValidationError as exc:

@@ -1,7 +1,8 @@
 """The demo company's organisation, after the source article: sales, production, software.
 
 About thirty people under a general manager; the sales director is the demo manager,
-one salesperson the demo employee, and the HR lead the demo HR admin.
+one salesperson the demo employee, and the HR lead the demo HR admin. Everyone else
+signs in with the pinyin of their name (e.g. ``liuyang``) and the same password.
 """
 
 from __future__ import annotations
@@ -207,12 +208,13 @@ def load(*, stdout: Any = None) -> None:
             department=departments[dept],
         )
         people[number] = employee
-        if login:
-            user = employee_set_login(
-                actor=None, employee=employee, username=login, password=DEMO_PASSWORD
-            )
-            if login == "hr":
-                user_set_hr_admin(actor=None, user=user, is_hr_admin=True)
+        # Everyone can sign in (login: the pinyin of their name), so the demo can be
+        # seen through anyone's eyes; three logins have short names.
+        user = employee_set_login(
+            actor=None, employee=employee, username=login or mail, password=DEMO_PASSWORD
+        )
+        if login == "hr":
+            user_set_hr_admin(actor=None, user=user, is_hr_admin=True)
     for code, number in HEADS.items():
         department_update(actor=None, department=departments[code], head=people[number])
     if stdout is not None:

@@ -3,14 +3,35 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from perfcycle.org.models import Department, Employee, EmployeeStatus
 
+STALE_FORM = _("This form is out of date. Reload the page and make your change again.")
+
 
 class VersionForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    """A form that edits a versioned record carries the version it was read at.
+
+    When editing, the version is required: without it a save could not tell whether
+    somebody else changed the record in the meantime.
+    """
+
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        required=False,
+        min_value=1,
+        error_messages={"required": STALE_FORM, "invalid": STALE_FORM, "min_value": STALE_FORM},
+    )
+    # Service error field names that this form shows under another field.
+    domain_field_names: dict[str, str] = {}
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["version"].required = editing
 
 
 class DepartmentForm(VersionForm):
@@ -34,17 +55,21 @@ class DepartmentForm(VersionForm):
                 "head": instance.head_id,
                 "version": instance.version,
             }
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, editing=instance is not None, **kwargs)
         if instance is not None:
             self.fields["parent"].queryset = Department.objects.exclude(
                 path__startswith=instance.path
             ).order_by("path")
-            self.fields["head"].queryset = (
-                Employee.objects.active().in_department_tree(instance).order_by("name")
-            )
+            if instance.head_id:
+                # Someone who has left may still be the head; saving must not fail on it.
+                self.fields["head"].queryset = Employee.objects.filter(
+                    Q(status=EmployeeStatus.ACTIVE) | Q(pk=instance.head_id)
+                ).order_by("name")
 
 
 class EmployeeForm(VersionForm):
+    domain_field_names = {"manager": "manager_number"}
+
     employee_number = forms.CharField(label=_("Employee number"), max_length=32)
     name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=120)
     email = forms.EmailField(label=_("Email"), required=False)
@@ -84,7 +109,7 @@ class EmployeeForm(VersionForm):
                 "left_on": instance.left_on,
                 "version": instance.version,
             }
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, editing=instance is not None, **kwargs)
 
     def clean_manager_number(self) -> Employee | None:
         number = self.cleaned_data["manager_number"].strip()
@@ -107,7 +132,7 @@ class LoginForm(forms.Form):
     password = forms.CharField(
         label=_("New password"),
         required=False,
-        widget=forms.PasswordInput(render_value=False),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=_("Leave empty to keep the current password."),
     )
 
@@ -117,4 +142,17 @@ class ImportForm(forms.Form):
         label=_("What to import"),
         choices=[("employees", _("Employees")), ("departments", _("Departments"))],
     )
-    file = forms.FileField(label=_("CSV or XLSX file"))
+    file = forms.FileField(
+        label=_("CSV or XLSX file"),
+        widget=forms.FileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = settings.PERFCYCLE_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            # Refused before the file is read into memory.
+            raise forms.ValidationError(
+                _("The file is larger than %(limit)d MB.") % {"limit": limit // (1024 * 1024)}
+            )
+        return upload

@@ -11,8 +11,6 @@ created or changed record gets its audit event.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -22,10 +20,15 @@ from django.utils.translation import gettext as _
 from perfcycle.accounts.models import User
 from perfcycle.audit.context import audit_context
 from perfcycle.audit.models import AuditAction
-from perfcycle.audit.services import AuditEntry, audit_record, audit_record_many, to_json_value
+from perfcycle.audit.services import (
+    AuditEntry,
+    audit_record_many,
+    snapshot,
+    to_json_value,
+)
+from perfcycle.imports.reports import ImportReport, RowReader, record_import
 from perfcycle.imports.tables import RowError, read_table, rejected
 from perfcycle.imports.values import (
-    CellError,
     parse_choice,
     parse_date,
     parse_email,
@@ -68,53 +71,9 @@ STATUS_WORDS = {
 }
 
 
-@dataclass
-class ImportReport:
-    """What an import did (or, in a dry run, would do)."""
-
-    kind: str
-    rows: int
-    dry_run: bool
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    changes: list[dict[str, Any]] = field(default_factory=list)
-    file_format: str = ""
-    encoding: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "rows": self.rows,
-            "dry_run": self.dry_run,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "changes": self.changes,
-            "format": self.file_format,
-            "encoding": self.encoding,
-        }
-
-
-class _RowReader:
-    """Collects cell errors for one row while parsing its cells."""
-
-    def __init__(self, line: int, row: dict[str, str], errors: list[RowError]) -> None:
-        self.line = line
-        self.row = row
-        self.errors = errors
-        self.ok = True
-
-    def get(self, column: str, parser: Callable[[str], Any]) -> Any:
-        try:
-            return parser(self.row.get(column, ""))
-        except CellError as exc:
-            self.fail(column, str(exc))
-            return None
-
-    def fail(self, column: str, message: str) -> None:
-        self.errors.append(RowError(self.line, column, message))
-        self.ok = False
+def _audited(values: dict[str, Any]) -> dict[str, Any]:
+    """JSON values keyed by field name (``department``, not ``department_id``), as services audit."""
+    return {key.removesuffix("_id"): to_json_value(value) for key, value in values.items()}
 
 
 def _describe_loop(loop: list[str]) -> str:
@@ -134,7 +93,7 @@ def departments_import(
     parsed: dict[str, dict[str, Any]] = {}
     lines: dict[str, int] = {}
     for line, row in table.rows:
-        reader = _RowReader(line, row, errors)
+        reader = RowReader(line, row, errors)
         code = reader.get("code", lambda t: parse_text(t, max_length=32, required=True))
         values = {
             "name": reader.get("name", lambda t: parse_text(t, max_length=120, required=True)),
@@ -164,8 +123,12 @@ def departments_import(
         d.code: code_by_id.get(d.parent_id) for d in existing.values()
     }
     for code, values in parsed.items():
-        parent = values["parent_code"] if "parent_code" in table.columns else parent_of.get(code)
-        if parent and parent not in parsed and parent not in existing:
+        if "parent_code" in table.columns:
+            parent = values["parent_code"] or None
+        else:
+            parent = parent_of.get(code)
+        # A parent whose own row is bad is not "unknown": its row's error says why.
+        if parent and parent not in lines and parent not in existing:
             errors.append(
                 RowError(
                     lines[code], "parent_code", _("Unknown department %(code)s.") % {"code": parent}
@@ -224,7 +187,12 @@ def departments_import(
             to_update.append((current, before, after))
             report.updated += 1
             report.changes.append(
-                {"line": lines[code], "key": code, "action": "update", "fields": sorted(after)}
+                {
+                    "line": lines[code],
+                    "key": code,
+                    "action": "update",
+                    "fields": sorted(_audited(after)),
+                }
             )
         else:
             report.unchanged += 1
@@ -276,35 +244,14 @@ def departments_import(
             AuditEntry(
                 action=AuditAction.UPDATE,
                 instance=all_departments[d.code],
-                before=to_json_value(before),
-                after=to_json_value(after),
+                before=_audited(before),
+                after=_audited(after),
             )
             for d, before, after in to_update
         ]
         audit_record_many(actor=actor, entries=entries)
-        _record_import(actor, "departments", filename, data, report)
+        record_import(actor, "departments", filename, data, report)
     return report
-
-
-def _record_import(
-    actor: User | None, kind: str, filename: str, data: bytes, report: ImportReport
-) -> None:
-    from perfcycle.imports.models import ImportFile
-
-    audit_record(
-        actor=actor,
-        action=AuditAction.IMPORT,
-        object_type=f"import.{kind}",
-        object_repr=filename or kind,
-        after={
-            "file": filename,
-            "sha256": ImportFile.digest(data),
-            "rows": report.rows,
-            "created": report.created,
-            "updated": report.updated,
-            "unchanged": report.unchanged,
-        },
-    )
 
 
 # Employees -------------------------------------------------------------------------
@@ -321,7 +268,10 @@ _EMPLOYEE_FIELD_FOR_COLUMN = {
 }
 
 
-def _parse_employee_row(reader: _RowReader) -> dict[str, Any]:
+_EMPLOYEE_AUDITED = ("employee_number", *_EMPLOYEE_FIELD_FOR_COLUMN.values(), "department")
+
+
+def _parse_employee_row(reader: RowReader) -> dict[str, Any]:
     values = {
         "name": reader.get("name", lambda t: parse_text(t, max_length=120, required=True)),
         "email": reader.get("email", parse_email),
@@ -335,10 +285,6 @@ def _parse_employee_row(reader: _RowReader) -> dict[str, Any]:
         or EmployeeStatus.ACTIVE,
         "left_on": reader.get("left_on", parse_date),
     }
-    if values["status"] == EmployeeStatus.ACTIVE and values["left_on"]:
-        reader.fail("left_on", _("A leaving date is only allowed for someone who has left."))
-    if values["hire_date"] and values["left_on"] and values["left_on"] < values["hire_date"]:
-        reader.fail("left_on", _("The leaving date is before the hire date."))
     return values
 
 
@@ -353,7 +299,7 @@ def employees_import(
     parsed: dict[str, dict[str, Any]] = {}
     lines: dict[str, int] = {}
     for line, row in table.rows:
-        reader = _RowReader(line, row, errors)
+        reader = RowReader(line, row, errors)
         number = reader.get(
             "employee_number", lambda t: parse_text(t, max_length=32, required=True)
         )
@@ -405,7 +351,7 @@ def employees_import(
                 RowError(line, "manager_number", _("An employee cannot be their own manager."))
             )
             manager_of[number] = None
-        elif manager and manager not in manager_of:
+        elif manager and manager not in manager_of and manager not in lines:
             errors.append(
                 RowError(
                     line, "manager_number", _("Unknown employee %(number)s.") % {"number": manager}
@@ -413,6 +359,7 @@ def employees_import(
             )
         elif (
             manager
+            and "manager_number" in columns  # a file without managers says nothing of them
             and status_of.get(number) == EmployeeStatus.ACTIVE
             and status_of.get(manager) == EmployeeStatus.LEFT
         ):
@@ -423,6 +370,24 @@ def employees_import(
                     _("Manager %(number)s has left the company.") % {"number": manager},
                 )
             )
+        # The status and hire date that will hold after the import: the file's when it
+        # has the column, else the ones already known.
+        left_on = values["left_on"]
+        hire_date = (
+            values["hire_date"]
+            if "hire_date" in columns
+            else existing.get(number, {}).get("hire_date")
+        )
+        if left_on and status_of[number] == EmployeeStatus.ACTIVE:
+            errors.append(
+                RowError(
+                    line,
+                    "left_on",
+                    _("A leaving date is only allowed for someone who has left."),
+                )
+            )
+        elif left_on and hire_date and left_on < hire_date:
+            errors.append(RowError(line, "left_on", _("The leaving date is before the hire date.")))
         code = values["department_code"]
         if code and code not in departments:
             errors.append(
@@ -459,10 +424,13 @@ def employees_import(
             wanted["department_id"] = (
                 departments.get(values["department_code"]) if values["department_code"] else None
             )
-        if wanted.get("status") == EmployeeStatus.LEFT and not wanted.get("left_on"):
-            current_left = existing.get(number, {}).get("left_on")
-            wanted["left_on"] = current_left or today
-        elif "status" in wanted and wanted["status"] == EmployeeStatus.ACTIVE:
+        current_left = existing.get(number, {}).get("left_on")
+        if status_of[number] == EmployeeStatus.LEFT:
+            # Someone who has left always has a leaving date: the file's, else the one
+            # already known, else today.
+            if not wanted.get("left_on", current_left):
+                wanted["left_on"] = current_left or today
+        elif "status" in wanted:
             wanted["left_on"] = None
         for optional in ("email", "job_title", "job_family", "level"):
             if optional in wanted and wanted[optional] is None:
@@ -484,7 +452,12 @@ def employees_import(
             updates.append((number, before, after))
             report.updated += 1
             report.changes.append(
-                {"line": lines[number], "key": number, "action": "update", "fields": sorted(after)}
+                {
+                    "line": lines[number],
+                    "key": number,
+                    "action": "update",
+                    "fields": sorted(_audited(after)),
+                }
             )
         else:
             report.unchanged += 1
@@ -493,7 +466,7 @@ def employees_import(
 
     with transaction.atomic(), audit_context(source="import"):
         _apply_employee_import(actor, creates, updates, manager_of, columns)
-        _record_import(actor, "employees", filename, data, report)
+        record_import(actor, "employees", filename, data, report)
     return report
 
 
@@ -560,29 +533,50 @@ def _apply_employee_import(
         ],
         batch_size=1000,
     )
-    left_users = [
-        current[n].user_id
-        for n in updated
-        if current[n].user_id and current[n].status == EmployeeStatus.LEFT
-    ]
+    # Whoever has left loses their login, and the trail says so.
+    left_users = list(
+        User.objects.filter(
+            is_active=True,
+            pk__in=[
+                current[n].user_id
+                for n in updated
+                if current[n].user_id and current[n].status == EmployeeStatus.LEFT
+            ],
+        )
+    )
     if left_users:
-        User.objects.filter(pk__in=left_users).update(is_active=False)
-    entries = [
-        AuditEntry(
-            action=AuditAction.CREATE,
-            instance=current[number],
-            after=to_json_value(
-                {**wanted, "manager": manager_of.get(number), "employee_number": number}
-            ),
-        )
-        for number, wanted in creates
-    ] + [
-        AuditEntry(
-            action=AuditAction.UPDATE,
-            instance=current[number],
-            before=to_json_value(before),
-            after=to_json_value(after),
-        )
-        for number, before, after in updates
-    ]
+        User.objects.filter(pk__in=[u.pk for u in left_users]).update(is_active=False)
+    entries = (
+        [
+            AuditEntry(
+                action=AuditAction.CREATE,
+                instance=current[number],
+                after=_audited(
+                    {
+                        **snapshot(current[number], _EMPLOYEE_AUDITED),
+                        "manager": manager_of.get(number),
+                    }
+                ),
+            )
+            for number, _wanted in creates
+        ]
+        + [
+            AuditEntry(
+                action=AuditAction.UPDATE,
+                instance=current[number],
+                before=_audited(before),
+                after=_audited(after),
+            )
+            for number, before, after in updates
+        ]
+        + [
+            AuditEntry(
+                action=AuditAction.UPDATE,
+                instance=user,
+                before={"is_active": True},
+                after={"is_active": False},
+            )
+            for user in left_users
+        ]
+    )
     audit_record_many(actor=actor, entries=entries)

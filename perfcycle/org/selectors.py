@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from perfcycle.access.policy import Action, scope
 from perfcycle.org.models import Department, Employee, EmployeeStatus
@@ -79,14 +79,18 @@ def department_chain(department: Department) -> list[Department]:
 
 
 def company_summary() -> dict[str, int]:
-    counts = Employee.objects.aggregate(
+    """Head counts for HR's home page. A manager is an active person with active reports.
+
+    The manager test is a subquery, not a join: joining the reports would count a
+    manager once per report in the other totals.
+    """
+    has_reports = Exists(
+        Employee.objects.filter(manager=OuterRef("pk"), status=EmployeeStatus.ACTIVE)
+    )
+    counts = Employee.objects.annotate(has_reports=has_reports).aggregate(
         active=Count("pk", filter=Q(status=EmployeeStatus.ACTIVE)),
         left=Count("pk", filter=Q(status=EmployeeStatus.LEFT)),
-        managers=Count(
-            "pk",
-            filter=Q(status=EmployeeStatus.ACTIVE, reports__status=EmployeeStatus.ACTIVE),
-            distinct=True,
-        ),
+        managers=Count("pk", filter=Q(status=EmployeeStatus.ACTIVE, has_reports=True)),
     )
     counts["departments"] = Department.objects.count()
     return counts

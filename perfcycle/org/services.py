@@ -7,19 +7,20 @@ current) raise ``Conflict``.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from perfcycle.accounts.models import User
 from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import audit_change, audit_record, snapshot
-from perfcycle.core.errors import ValidationFailed
+from perfcycle.core.errors import Conflict, ValidationFailed
+from perfcycle.core.models import VersionedModel
 from perfcycle.org.models import Department, Employee, EmployeeStatus, child_path
 
 DEPARTMENT_FIELDS = ("code", "name", "parent", "head")
@@ -55,6 +56,19 @@ def _clean(instance: Any, *, exclude: list[str] | None = None) -> None:
 
 def _field_error(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, details={"fields": {field: [message]}})
+
+
+def _check_version(instance: VersionedModel, expected_version: int | None) -> None:
+    """For an edit that changes nothing: no write and no new version, but a stale edit
+    is still a conflict, as ``save_versioned`` would say."""
+    if expected_version is None:
+        return
+    model = type(instance)
+    if not model._base_manager.filter(pk=instance.pk, version=expected_version).exists():
+        raise Conflict(
+            _("Somebody else changed this record in the meantime. Reload it and try again."),
+            details={"expected_version": expected_version},
+        )
 
 
 def _move_subtree(
@@ -120,6 +134,9 @@ def department_update(
     if "parent" in changes:
         _check_department_parent(department, changes["parent"])
     _clean(department, exclude=["path"])
+    if snapshot(department, DEPARTMENT_FIELDS) == before:
+        _check_version(department, expected_version)
+        return department
     fields = list(changes)
     if "parent" in changes:
         parent = changes["parent"]
@@ -150,6 +167,7 @@ def department_delete(*, actor: User | None, department: Department) -> None:
 
 
 def _check_manager(employee: Employee, manager: Employee | None) -> None:
+    """A new manager must not sit below the employee, nor (for someone active) have left."""
     if manager is None:
         return
     if employee.pk is not None and (
@@ -160,13 +178,32 @@ def _check_manager(employee: Employee, manager: Employee | None) -> None:
             _("%(manager)s reports to %(employee)s; the reporting line would form a loop.")
             % {"manager": manager.name, "employee": employee.name},
         )
+    if employee.status == EmployeeStatus.ACTIVE and manager.status == EmployeeStatus.LEFT:
+        raise _field_error(
+            "manager",
+            _("Manager %(number)s has left the company.") % {"number": manager.employee_number},
+        )
 
 
 def _check_status(employee: Employee) -> None:
     if employee.status == EmployeeStatus.ACTIVE:
         employee.left_on = None
     elif employee.left_on is None:
-        employee.left_on = dt.date.today()
+        employee.left_on = timezone.localdate()
+
+
+def _deactivate_login(actor: User | None, employee: Employee) -> None:
+    """Someone who has left cannot sign in any more."""
+    if not employee.user_id or employee.status != EmployeeStatus.LEFT:
+        return
+    if User.objects.filter(pk=employee.user_id, is_active=True).update(is_active=False):
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            instance=User.objects.get(pk=employee.user_id),
+            before={"is_active": True},
+            after={"is_active": False},
+        )
 
 
 @transaction.atomic
@@ -178,6 +215,7 @@ def employee_create(*, actor: User | None, **values: Any) -> Employee:
         )
     employee = Employee(**{k: v.strip() if isinstance(v, str) else v for k, v in values.items()})
     _check_status(employee)
+    _check_manager(employee, employee.manager)
     _clean(employee, exclude=["path", "user"])
     employee.save()
     manager = employee.manager
@@ -200,12 +238,16 @@ def employee_update(
         )
     before = snapshot(employee, EMPLOYEE_FIELDS)
     old_path = employee.path
-    if "manager" in changes:
-        _check_manager(employee, changes["manager"])
+    old_manager_id = employee.manager_id
     for key, value in changes.items():
         setattr(employee, key, value.strip() if isinstance(value, str) else value)
     _check_status(employee)
+    if "manager" in changes and employee.manager_id != old_manager_id:
+        _check_manager(employee, changes["manager"])
     _clean(employee, exclude=["path", "user"])
+    if snapshot(employee, EMPLOYEE_FIELDS) == before:
+        _check_version(employee, expected_version)
+        return employee
     fields = sorted(set(changes) | {"left_on"})
     if "manager" in changes:
         manager = changes["manager"]
@@ -214,9 +256,8 @@ def employee_update(
     employee.save_versioned(expected_version=expected_version, update_fields=fields)
     if "manager" in changes:
         _move_subtree(Employee, old_path, employee.path)
-    if employee.user_id and employee.status == EmployeeStatus.LEFT:
-        User.objects.filter(pk=employee.user_id, is_active=True).update(is_active=False)
     audit_change(actor=actor, instance=employee, before=before)
+    _deactivate_login(actor, employee)
     return employee
 
 
@@ -230,6 +271,10 @@ def employee_set_login(
     username = username.strip()
     if not username:
         raise _field_error("username", _("A login name is required."))
+    try:
+        User._meta.get_field("username").run_validators(username)
+    except ValidationError as exc:
+        raise _field_error("username", " ".join(exc.messages)) from exc
     clash = User.objects.filter(username__iexact=username)
     if employee.user_id:
         clash = clash.exclude(pk=employee.user_id)

@@ -54,11 +54,13 @@ def compute_paths(parent_of: Mapping[int, int | None]) -> dict[int, str]:
         if start in paths:
             continue
         walk: list[int] = []
+        on_walk: set[int] = set()
         node: int | None = start
         while node is not None and node not in paths:
-            if node in walk:
+            if node in on_walk:
                 raise ValueError(f"loop through {node}")
             walk.append(node)
+            on_walk.add(node)
             node = parent_of.get(node)
         prefix = paths[node] if node is not None else "/"
         for member in reversed(walk):

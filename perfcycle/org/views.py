@@ -134,11 +134,14 @@ def employee_list(request: HttpRequest) -> HttpResponse:
         user=request.user, search=search, department=department, status=status
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "org/employee_list.html",
         {
             "page": page,
+            "query": query.urlencode(),
             "search": search,
             "status": status,
             "department": department,
@@ -159,12 +162,15 @@ def employee_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     can_edit = may(request.user, Action.EMPLOYEE_CHANGE, employee)
     history = AuditEvent.objects.for_object(employee)[:20] if can_edit else []
+    chain = selectors.manager_chain(employee)
     return render(
         request,
         "org/employee_detail.html",
         {
             "employee": employee,
-            "chain": selectors.manager_chain(employee),
+            "chain": chain,
+            # Managers above the viewer are named but not linked: their pages would be 404.
+            "visible_ids": {m.pk for m in chain if may(request.user, Action.EMPLOYEE_VIEW, m)},
             "reports": Employee.objects.active()
             .direct_reports(employee)
             .select_related("department")

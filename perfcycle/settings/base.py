@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "perfcycle.org",
     "perfcycle.access",
     "perfcycle.imports",
+    "perfcycle.cycles",
+    "perfcycle.planning",
     "perfcycle.api",
     "perfcycle.demo",
 ]

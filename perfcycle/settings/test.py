@@ -7,8 +7,8 @@ from pathlib import Path
 os.environ.setdefault("PERFCYCLE_DATA_DIR", tempfile.mkdtemp(prefix="perfcycle-test-"))
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 30)
 
-from .base import *  # noqa: E402, F403
-from .base import DATABASES, STATIC_ROOT  # noqa: E402
+from .base import *  # noqa: F403
+from .base import DATABASES, STATIC_ROOT
 
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True

@@ -53,6 +53,21 @@ _row(Action.EMPLOYEE_CHANGE,   (True, True, True, True),   (False, False, False,
 _row(Action.EMPLOYEE_IMPORT,   True,                       False,                          False)
 _row(Action.AUDIT_VIEW,        True,                       False,                          False)
 _row(Action.ADMIN_VIEW,        True,                       False,                          False)
+_row(Action.CYCLE_VIEW,        True,                       True,                           True)
+_row(Action.CYCLE_MANAGE,      True,                       False,                          False)
+_row(Action.INDICATOR_VIEW,    True,                       True,                           True)
+_row(Action.INDICATOR_MANAGE,  True,                       False,                          False)
+_row(Action.INDICATOR_ASSIGN,  True,                       True,                           False)
+_row(Action.GOAL_VIEW,         (True, True, True, True),   (True, True, True, False),      (True, False))
+_row(Action.GOAL_CREATE,       (True, True, True, True),   (True, True, True, False),      (True, False))
+_row(Action.GOAL_CHANGE,       (True, True, True, True),   (True, True, True, False),      (True, False))
+_row(Action.GOAL_COMMENT,      (True, True, True, True),   (True, True, True, False),      (True, False))
+_row(Action.GOAL_IMPORT,       True,                       False,                          False)
+_row(Action.SHEET_VIEW,        (True, True, True, True),   (True, True, True, False),      (True, False))
+_row(Action.SHEET_PROPOSE,     (True, True, True, True),   (True, True, True, False),      (True, False))
+_row(Action.SHEET_APPROVE,     (True, True, True, True),   (False, True, True, False),     (False, False))
+_row(Action.SHEET_RETURN,      (True, True, True, True),   (False, True, True, False),     (False, False))
+_row(Action.SHEET_ACKNOWLEDGE, (True, False, False, False), (True, False, False, False),   (True, False))
 # fmt: on
 
 
@@ -62,10 +77,24 @@ def cast(company):
     hr_direct = EmployeeFactory(employee_number="C003", name="Hank", manager=company.hr_person)
     hr_indirect = EmployeeFactory(employee_number="C004", name="Hope", manager=hr_direct)
     return {
-        HR: (company.hr_person, {SELF: company.hr_person, DIRECT: hr_direct,
-                                 INDIRECT: hr_indirect, STRANGER: company.manager}),
-        MANAGER: (company.manager, {SELF: company.manager, DIRECT: company.direct,
-                                    INDIRECT: company.indirect, STRANGER: company.stranger}),
+        HR: (
+            company.hr_person,
+            {
+                SELF: company.hr_person,
+                DIRECT: hr_direct,
+                INDIRECT: hr_indirect,
+                STRANGER: company.manager,
+            },
+        ),
+        MANAGER: (
+            company.manager,
+            {
+                SELF: company.manager,
+                DIRECT: company.direct,
+                INDIRECT: company.indirect,
+                STRANGER: company.stranger,
+            },
+        ),
         EMPLOYEE: (company.stranger, {SELF: company.stranger, STRANGER: company.direct}),
     }
 
@@ -102,9 +131,7 @@ def test_scope_agrees_with_may(cast, role):
 
 
 def _object_cells(action: Action):
-    return sorted(
-        (key for key in MATRIX if key[1] is action and key[2] is not None), key=str
-    )
+    return sorted((key for key in MATRIX if key[1] is action and key[2] is not None), key=str)
 
 
 @pytest.mark.parametrize(("role", "action", "rel"), _object_cells(Action.EMPLOYEE_VIEW), ids=str)

@@ -59,7 +59,9 @@ def test_postgresql_refuses_delete_by_raw_sql(event):
 
 
 def test_no_url_can_write_to_the_audit_trail(company, as_user):
-    audit_urls = [p for p in get_resolver().url_patterns if str(p.pattern).startswith("admin/audit")]
+    audit_urls = [
+        p for p in get_resolver().url_patterns if str(p.pattern).startswith("admin/audit")
+    ]
     assert audit_urls
     client = as_user(company.hr)
     before = AuditEvent.objects.count()

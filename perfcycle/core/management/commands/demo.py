@@ -39,6 +39,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for role, username in DEMO_LOGINS:
             self.stdout.write(f"  {role:<10} {username}")
+        self.stdout.write("  Everyone else signs in with the pinyin of their name, e.g. liuyang.")
         self.stdout.write("")
         if options["no_serve"]:
             return

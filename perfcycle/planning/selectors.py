@@ -1,0 +1,196 @@
+"""Reads of the plan stage: progress, the alignment tree, goal sheets for a team.
+
+Each selector issues a fixed number of queries whatever the number of goals or people.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from perfcycle.access.policy import Action, scope
+from perfcycle.cycles.models import Cycle, CycleParticipant
+from perfcycle.org.models import Employee
+from perfcycle.planning.models import (
+    Goal,
+    GoalKind,
+    GoalSheet,
+    KeyResult,
+    Milestone,
+    OwnerType,
+    SheetStatus,
+)
+from perfcycle.planning.scoring import attainment
+
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+
+
+def _clamp(value: Decimal | None) -> Decimal | None:
+    if value is None:
+        return None
+    return max(ZERO, min(HUNDRED, value))
+
+
+def goal_progress(goal: Goal) -> Decimal | None:
+    """Progress toward the goal in percent (0–100), from what is known so far.
+
+    KPI: attainment of the current value; OKR: weighted key-result attainment;
+    milestone: done, else the share of its action plan done; qualitative: the share of
+    its action plan done. Uses prefetched ``key_results`` and ``milestones``.
+    """
+    if goal.kind == GoalKind.KPI:
+        standard = goal.standard()
+        if standard is None or goal.current_value is None:
+            return None
+        return _clamp(attainment(standard, goal.current_value))
+    if goal.kind == GoalKind.OKR:
+        results = list(goal.key_results.all())
+        scored = [
+            (kr, _clamp(attainment(kr.standard(), kr.current_value)))
+            for kr in results
+            if kr.current_value is not None
+        ]
+        if not scored:
+            return None
+        total_weight = sum((kr.weight for kr, _p in scored), ZERO)
+        if total_weight:
+            return (
+                sum((kr.weight * (p or ZERO) for kr, p in scored), ZERO) / total_weight
+            ).quantize(Decimal("0.01"))
+        return (sum((p or ZERO for _kr, p in scored), ZERO) / len(scored)).quantize(Decimal("0.01"))
+    if goal.kind == GoalKind.MILESTONE and goal.done_at is not None:
+        return HUNDRED
+    milestones = list(goal.milestones.all())
+    if milestones:
+        done = sum(1 for m in milestones if m.done_at is not None)
+        return (Decimal(done) * HUNDRED / len(milestones)).quantize(Decimal("0.01"))
+    return ZERO if goal.kind == GoalKind.MILESTONE else None
+
+
+@dataclass
+class GoalNode:
+    goal: Goal
+    progress: Decimal | None
+    children: list[GoalNode] = field(default_factory=list)
+    rollup: Decimal | None = None
+
+    @property
+    def shown_progress(self) -> Decimal | None:
+        return self.rollup if self.children else self.progress
+
+
+def with_plan_details(qs: QuerySet[Goal]) -> QuerySet[Goal]:
+    return qs.select_related(
+        "employee", "department", "indicator", "sheet", "parent"
+    ).prefetch_related(
+        Prefetch("key_results", queryset=KeyResult.objects.order_by("position", "id")),
+        Prefetch(
+            "milestones",
+            queryset=Milestone.objects.select_related("owner").order_by("due_date", "id"),
+        ),
+    )
+
+
+def visible_goals(user: Any, cycle: Cycle) -> QuerySet[Goal]:
+    return scope(
+        user,
+        Action.GOAL_VIEW,
+        Goal.objects.filter(cycle=cycle),
+        subject="employee__",
+        public=~Q(owner_type=OwnerType.EMPLOYEE),
+    )
+
+
+def _rollup(node: GoalNode) -> Decimal | None:
+    if not node.children:
+        return node.progress
+    values = [(child.goal.weight, _rollup(child)) for child in node.children]
+    known = [(w, p) for w, p in values if p is not None]
+    if not known:
+        node.rollup = None
+        return node.progress
+    total = sum((w for w, _p in known), ZERO)
+    if total:
+        node.rollup = (sum((w * p for w, p in known), ZERO) / total).quantize(Decimal("0.01"))
+    else:
+        node.rollup = (sum((p for _w, p in known), ZERO) / len(known)).quantize(Decimal("0.01"))
+    return node.rollup
+
+
+def alignment_tree(user: Any, cycle: Cycle) -> list[GoalNode]:
+    """Company → department → person goals the user may see, with progress rolled up by
+    weights. A goal whose parent is hidden from the user appears as a root."""
+    goals = list(with_plan_details(visible_goals(user, cycle)).order_by("owner_type", "id"))
+    nodes = {g.pk: GoalNode(g, goal_progress(g)) for g in goals}
+    roots: list[GoalNode] = []
+    for goal in goals:
+        parent = nodes.get(goal.parent_id) if goal.parent_id else None
+        (parent.children if parent else roots).append(nodes[goal.pk])
+    order = {OwnerType.COMPANY: 0, OwnerType.DEPARTMENT: 1, OwnerType.EMPLOYEE: 2}
+    for node in nodes.values():
+        node.children.sort(key=lambda n: (order[n.goal.owner_type], n.goal.owner_label, n.goal.pk))
+    roots.sort(key=lambda n: (order[n.goal.owner_type], n.goal.owner_label, n.goal.pk))
+    for root in roots:
+        _rollup(root)
+    return roots
+
+
+def employee_goals(cycle: Cycle, employee: Employee) -> list[tuple[Goal, Decimal | None]]:
+    goals = with_plan_details(Goal.objects.filter(cycle=cycle, employee=employee)).order_by("id")
+    return [(g, goal_progress(g)) for g in goals]
+
+
+@dataclass
+class SheetRow:
+    employee: Employee
+    status: str
+    goal_count: int
+    weight_total: Decimal
+    sheet: GoalSheet | None
+
+
+def team_sheets(user: Any, cycle: Cycle, *, status: str = "") -> list[SheetRow]:
+    """Every participant the user may see, with their agreement status, in two queries."""
+    participants = scope(
+        user,
+        Action.SHEET_VIEW,
+        CycleParticipant.objects.filter(cycle=cycle).select_related(
+            "employee", "employee__department"
+        ),
+        subject="employee__",
+    ).order_by("employee__name")
+    sheets = {
+        s.employee_id: s
+        for s in GoalSheet.objects.filter(
+            cycle=cycle, employee_id__in=participants.values("employee_id")
+        ).annotate(
+            goal_count=Count("goals"),
+            weight_total=Coalesce(Sum("goals__weight"), Value(ZERO), output_field=DecimalField()),
+        )
+    }
+    rows = []
+    for participant in participants:
+        sheet = sheets.get(participant.employee_id)
+        row = SheetRow(
+            employee=participant.employee,
+            status=sheet.status if sheet else SheetStatus.DRAFT,
+            goal_count=sheet.goal_count if sheet else 0,
+            weight_total=sheet.weight_total if sheet else ZERO,
+            sheet=sheet,
+        )
+        if not status or row.status == status:
+            rows.append(row)
+    return rows
+
+
+def sheet_status_counts(rows: list[SheetRow]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        counts[row.status] += 1
+    return {s: counts.get(s, 0) for s in SheetStatus.values}
