@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -21,7 +20,8 @@ from django.utils.translation import gettext as _
 from perfcycle.accounts.models import User
 from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import audit_change, audit_record, snapshot
-from perfcycle.core.errors import DomainError, ValidationFailed
+from perfcycle.core.errors import DomainError
+from perfcycle.core.validation import field_error, full_clean, reject_unknown
 from perfcycle.cycles import phases
 from perfcycle.cycles.models import (
     Cycle,
@@ -45,21 +45,6 @@ DEFAULT_BANDS: tuple[tuple[str, str, Decimal], ...] = (
 )
 
 
-def _fail(field: str, message: str, code: str = "validation_failed") -> ValidationFailed:
-    return ValidationFailed(message, code=code, details={"fields": {field: [message]}})
-
-
-def _clean(instance: Any, exclude: list[str] | None = None) -> None:
-    try:
-        instance.full_clean(exclude=exclude)
-    except ValidationError as exc:
-        fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        raise ValidationFailed(
-            _("Please correct the errors below."),
-            details={"fields": {k: [str(m) for m in v] for k, v in fields.items()}},
-        ) from exc
-
-
 # Grade scales and templates ---------------------------------------------------------
 
 
@@ -75,17 +60,17 @@ def grade_scale_create(
     codes = [code.strip() for code, _label, _min in bands]
     floors = [Decimal(m) for _code, _label, m in bands]
     if len(bands) < 2:
-        raise _fail("bands", _("A grade scale needs at least two grades."))
+        raise field_error("bands", _("A grade scale needs at least two grades."))
     if any(not c for c in codes) or len(set(codes)) != len(codes):
-        raise _fail("bands", _("Each grade needs its own code."))
+        raise field_error("bands", _("Each grade needs its own code."))
     if len(set(floors)) != len(floors):
-        raise _fail("bands", _("Two grades start at the same score."))
+        raise field_error("bands", _("Two grades start at the same score."))
     if min(floors) != 0:
-        raise _fail(
+        raise field_error(
             "bands", _("The lowest grade must start at a score of 0 so every score has a grade.")
         )
     scale = GradeScale(name=name.strip(), description=description)
-    _clean(scale)
+    full_clean(scale)
     scale.save()
     GradeBand.objects.bulk_create(
         [
@@ -115,16 +100,16 @@ def grade_scale_default(*, actor: User | None = None) -> GradeScale:
 
 def _check_template_weights(template: ReviewTemplate) -> None:
     if template.goals_weight + template.competencies_weight != HUNDRED:
-        raise _fail("goals_weight", _("Goals and competencies weights must total 100%."))
+        raise field_error("goals_weight", _("Goals and competencies weights must total 100%."))
     if sum(template.source_weights.values()) != HUNDRED:
-        raise _fail(
+        raise field_error(
             "manager_weight",
             _("The weights of self, manager, peers, reports and skip-level must total 100%."),
         )
     if template.rating_min >= template.rating_max:
-        raise _fail("rating_max", _("The highest rating must be above the lowest."))
+        raise field_error("rating_max", _("The highest rating must be above the lowest."))
     if template.peer_min > template.peer_max:
-        raise _fail("peer_max", _("The most peers cannot be fewer than the fewest."))
+        raise field_error("peer_max", _("The most peers cannot be fewer than the fewest."))
 
 
 @transaction.atomic
@@ -132,7 +117,7 @@ def review_template_create(*, actor: User | None, name: str, **values: Any) -> R
     template = ReviewTemplate(name=name.strip(), **values)
     if not template.rating_labels:
         template.rating_labels = default_rating_labels(template.rating_min, template.rating_max)
-    _clean(template)
+    full_clean(template)
     _check_template_weights(template)
     template.save()
     audit_record(
@@ -159,7 +144,7 @@ def review_template_update(
     before = snapshot(template, changes.keys())
     for key, value in changes.items():
         setattr(template, key, value)
-    _clean(template)
+    full_clean(template)
     _check_template_weights(template)
     template.save_versioned(expected_version=expected_version, update_fields=list(changes))
     audit_change(actor=actor, instance=template, before=before)
@@ -202,7 +187,7 @@ def _set_deadlines(cycle: Cycle, deadlines: dict[str, dt.date] | None) -> None:
         if due is None:
             continue
         if previous is not None and due < previous:
-            raise _fail(
+            raise field_error(
                 f"deadline_{phase.value}",
                 _("The %(phase)s deadline comes before the previous phase's deadline.")
                 % {"phase": phase.label},
@@ -227,9 +212,9 @@ def cycle_create(
     deadlines: dict[str, dt.date] | None = None,
 ) -> Cycle:
     if end_date <= start_date:
-        raise _fail("end_date", _("The cycle must end after it starts."))
+        raise field_error("end_date", _("The cycle must end after it starts."))
     if period_type not in PeriodType.values:
-        raise _fail("period_type", _("Unknown period type."))
+        raise field_error("period_type", _("Unknown period type."))
     cycle = Cycle(
         name=name.strip(),
         period_type=period_type,
@@ -238,7 +223,7 @@ def cycle_create(
         template=template,
         grade_scale=grade_scale,
     )
-    _clean(cycle)
+    full_clean(cycle)
     cycle.save()
     _set_deadlines(cycle, deadlines)
     audit_record(actor=actor, action=AuditAction.CREATE, instance=cycle, after=snapshot(cycle))
@@ -254,17 +239,13 @@ def cycle_update(
     deadlines: dict[str, dt.date] | None = None,
     **changes: Any,
 ) -> Cycle:
-    unknown = set(changes) - set(CYCLE_FIELDS)
-    if unknown:
-        raise ValidationFailed(
-            _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
-        )
+    reject_unknown(changes, CYCLE_FIELDS)
     if cycle.is_closed:
         raise DomainError(_("A closed cycle cannot be changed."), code="cycle_closed")
     if cycle.phase != Phase.DRAFT:
         for locked in ("template", "grade_scale", "period_type"):
             if locked in changes and changes[locked] != getattr(cycle, locked):
-                raise _fail(
+                raise field_error(
                     locked,
                     _("The scoring rules were fixed when the cycle opened and cannot change."),
                     code="rules_locked",
@@ -273,8 +254,8 @@ def cycle_update(
     for key, value in changes.items():
         setattr(cycle, key, value.strip() if isinstance(value, str) else value)
     if cycle.end_date <= cycle.start_date:
-        raise _fail("end_date", _("The cycle must end after it starts."))
-    _clean(cycle)
+        raise field_error("end_date", _("The cycle must end after it starts."))
+    full_clean(cycle)
     cycle.save_versioned(expected_version=expected_version, update_fields=list(changes))
     if deadlines is not None or {"start_date", "end_date"} & set(changes):
         current = {d.phase: d.due_date for d in cycle.deadlines.all()}
@@ -347,7 +328,7 @@ def cycle_set_participants(
         )
         missing = [n for n in numbers if n not in known]
         if missing:
-            raise _fail(
+            raise field_error(
                 "employee_numbers",
                 _("Unknown employee numbers: %(numbers)s") % {"numbers": ", ".join(missing)},
             )
@@ -409,7 +390,7 @@ def cycle_transition(
     try:
         target = Phase(to_phase)
     except ValueError as exc:
-        raise _fail(
+        raise field_error(
             "phase",
             _("Unknown phase “%(phase)s”.") % {"phase": to_phase},
             code="illegal_transition",
@@ -428,7 +409,7 @@ def cycle_transition(
             },
         )
     if phases.is_backward(current, target) and not reason.strip():
-        raise _fail("reason", _("Going back to an earlier phase needs a reason."))
+        raise field_error("reason", _("Going back to an earlier phase needs a reason."))
     if current == Phase.DRAFT:
         missing = []
         if cycle.template_id is None:

@@ -21,6 +21,7 @@ from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import audit_change, audit_record, snapshot
 from perfcycle.core.errors import Conflict, ValidationFailed
 from perfcycle.core.models import VersionedModel
+from perfcycle.core.validation import field_error, full_clean, reject_unknown
 from perfcycle.org.models import Department, Employee, EmployeeStatus, child_path
 
 DEPARTMENT_FIELDS = ("code", "name", "parent", "head")
@@ -37,25 +38,6 @@ EMPLOYEE_FIELDS = (
     "status",
     "left_on",
 )
-
-
-def _validation_failed(exc: ValidationError) -> ValidationFailed:
-    fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    return ValidationFailed(
-        _("Please correct the errors below."),
-        details={"fields": {k: [str(m) for m in v] for k, v in fields.items()}},
-    )
-
-
-def _clean(instance: Any, *, exclude: list[str] | None = None) -> None:
-    try:
-        instance.full_clean(exclude=exclude, validate_unique=True)
-    except ValidationError as exc:
-        raise _validation_failed(exc) from exc
-
-
-def _field_error(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, details={"fields": {field: [message]}})
 
 
 def _check_version(instance: VersionedModel, expected_version: int | None) -> None:
@@ -89,7 +71,7 @@ def _check_department_parent(department: Department, parent: Department | None) 
     if parent is None or department.pk is None:
         return
     if parent.pk == department.pk or parent.path.startswith(department.path):
-        raise _field_error(
+        raise field_error(
             "parent", _("A department cannot sit under itself or one of its own sub-departments.")
         )
 
@@ -104,7 +86,7 @@ def department_create(
     head: Employee | None = None,
 ) -> Department:
     department = Department(code=code.strip(), name=name.strip(), parent=parent, head=head)
-    _clean(department, exclude=["path"])
+    full_clean(department, exclude=["path"])
     department.save()
     department.path = child_path(parent.path if parent else "", department.pk)
     department.save(update_fields=["path"])
@@ -122,18 +104,14 @@ def department_update(
     expected_version: int | None = None,
     **changes: Any,
 ) -> Department:
-    unknown = set(changes) - set(DEPARTMENT_FIELDS)
-    if unknown:
-        raise ValidationFailed(
-            _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
-        )
+    reject_unknown(changes, DEPARTMENT_FIELDS)
     before = snapshot(department, DEPARTMENT_FIELDS)
     old_path = department.path
     for key, value in changes.items():
         setattr(department, key, value.strip() if isinstance(value, str) else value)
     if "parent" in changes:
         _check_department_parent(department, changes["parent"])
-    _clean(department, exclude=["path"])
+    full_clean(department, exclude=["path"])
     if snapshot(department, DEPARTMENT_FIELDS) == before:
         _check_version(department, expected_version)
         return department
@@ -173,13 +151,13 @@ def _check_manager(employee: Employee, manager: Employee | None) -> None:
     if employee.pk is not None and (
         manager.pk == employee.pk or manager.path.startswith(employee.path)
     ):
-        raise _field_error(
+        raise field_error(
             "manager",
             _("%(manager)s reports to %(employee)s; the reporting line would form a loop.")
             % {"manager": manager.name, "employee": employee.name},
         )
     if employee.status == EmployeeStatus.ACTIVE and manager.status == EmployeeStatus.LEFT:
-        raise _field_error(
+        raise field_error(
             "manager",
             _("Manager %(number)s has left the company.") % {"number": manager.employee_number},
         )
@@ -208,15 +186,11 @@ def _deactivate_login(actor: User | None, employee: Employee) -> None:
 
 @transaction.atomic
 def employee_create(*, actor: User | None, **values: Any) -> Employee:
-    unknown = set(values) - set(EMPLOYEE_FIELDS)
-    if unknown:
-        raise ValidationFailed(
-            _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
-        )
+    reject_unknown(values, EMPLOYEE_FIELDS)
     employee = Employee(**{k: v.strip() if isinstance(v, str) else v for k, v in values.items()})
     _check_status(employee)
     _check_manager(employee, employee.manager)
-    _clean(employee, exclude=["path", "user"])
+    full_clean(employee, exclude=["path", "user"])
     employee.save()
     manager = employee.manager
     employee.path = child_path(manager.path if manager else "", employee.pk)
@@ -231,11 +205,7 @@ def employee_create(*, actor: User | None, **values: Any) -> Employee:
 def employee_update(
     *, actor: User | None, employee: Employee, expected_version: int | None = None, **changes: Any
 ) -> Employee:
-    unknown = set(changes) - set(EMPLOYEE_FIELDS)
-    if unknown:
-        raise ValidationFailed(
-            _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
-        )
+    reject_unknown(changes, EMPLOYEE_FIELDS)
     before = snapshot(employee, EMPLOYEE_FIELDS)
     old_path = employee.path
     old_manager_id = employee.manager_id
@@ -244,7 +214,7 @@ def employee_update(
     _check_status(employee)
     if "manager" in changes and employee.manager_id != old_manager_id:
         _check_manager(employee, changes["manager"])
-    _clean(employee, exclude=["path", "user"])
+    full_clean(employee, exclude=["path", "user"])
     if snapshot(employee, EMPLOYEE_FIELDS) == before:
         _check_version(employee, expected_version)
         return employee
@@ -270,16 +240,16 @@ def employee_set_login(
 
     username = username.strip()
     if not username:
-        raise _field_error("username", _("A login name is required."))
+        raise field_error("username", _("A login name is required."))
     try:
         User._meta.get_field("username").run_validators(username)
     except ValidationError as exc:
-        raise _field_error("username", " ".join(exc.messages)) from exc
+        raise field_error("username", " ".join(exc.messages)) from exc
     clash = User.objects.filter(username__iexact=username)
     if employee.user_id:
         clash = clash.exclude(pk=employee.user_id)
     if clash.exists():
-        raise _field_error("username", _("This login name is taken."))
+        raise field_error("username", _("This login name is taken."))
     user = employee.user or User(email=employee.email)
     created = user.pk is None
     before = None if created else snapshot(user, ["username", "is_active"])

@@ -19,7 +19,6 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +34,7 @@ from perfcycle.audit.services import (
     snapshot,
 )
 from perfcycle.core.errors import DomainError, ValidationFailed
+from perfcycle.core.validation import field_error, full_clean, reject_unknown
 from perfcycle.cycles import phases
 from perfcycle.cycles.models import Cycle, CycleParticipant
 from perfcycle.org.models import Department, Employee
@@ -86,21 +86,6 @@ GOAL_FIELDS = (
     "due_date",
     *INDICATOR_DEFAULTS,
 )
-
-
-def _fail(field: str, message: str, code: str = "validation_failed") -> ValidationFailed:
-    return ValidationFailed(message, code=code, details={"fields": {field: [message]}})
-
-
-def _clean(instance: Any, exclude: list[str] | None = None) -> None:
-    try:
-        instance.full_clean(exclude=exclude)
-    except ValidationError as exc:
-        fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        raise ValidationFailed(
-            _("Please correct the errors below."),
-            details={"fields": {k: [str(m) for m in v] for k, v in fields.items()}},
-        ) from exc
 
 
 def ensure_goals_editable(cycle: Cycle) -> None:
@@ -193,7 +178,7 @@ def _after_material_change(actor: Any, sheet: GoalSheet | None) -> None:
         return
     total = sheet_weight_total(sheet)
     if total != HUNDRED:
-        raise _fail(
+        raise field_error(
             "weight",
             _("Weights must still total 100%% after the change; they would total %(total)s%%.")
             % {"total": total},
@@ -225,21 +210,17 @@ def goal_create(
     department: Department | None = None,
     **values: Any,
 ) -> Goal:
-    unknown = set(values) - set(GOAL_FIELDS)
-    if unknown:
-        raise ValidationFailed(
-            _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
-        )
+    reject_unknown(values, GOAL_FIELDS)
     ensure_goals_editable(cycle)
     if owner_type == OwnerType.EMPLOYEE and employee is None:
-        raise _fail("employee", _("Choose whose goal this is."))
+        raise field_error("employee", _("Choose whose goal this is."))
     if owner_type == OwnerType.DEPARTMENT and department is None:
-        raise _fail("department", _("Choose the department."))
+        raise field_error("department", _("Choose the department."))
     if (
         owner_type == OwnerType.EMPLOYEE
         and not CycleParticipant.objects.filter(cycle=cycle, employee=employee).exists()
     ):
-        raise _fail(
+        raise field_error(
             "employee", _("%(name)s does not take part in this cycle.") % {"name": employee}
         )
     goal = Goal(
@@ -263,7 +244,7 @@ def goal_create(
         assert employee is not None
         goal.sheet = _sheet_for(cycle, employee)
         _ensure_sheet_open_to(actor, goal.sheet, structural=True)
-    _clean(goal, exclude=["sheet", "created_by"])
+    full_clean(goal, exclude=["sheet", "created_by"])
     validate_goal(goal)
     goal.save()
     audit_record(actor=actor, action=AuditAction.CREATE, instance=goal, after=snapshot(goal))
@@ -274,11 +255,7 @@ def goal_create(
 def goal_update(
     *, actor: User | None, goal: Goal, expected_version: int | None = None, **changes: Any
 ) -> Goal:
-    unknown = set(changes) - set(GOAL_FIELDS)
-    if unknown:
-        raise ValidationFailed(
-            _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
-        )
+    reject_unknown(changes, GOAL_FIELDS)
     ensure_goals_editable(goal.cycle)
     sheet = goal.sheet
     _ensure_sheet_open_to(actor, sheet, structural=False)
@@ -294,7 +271,7 @@ def goal_update(
         setattr(goal, key, value.strip() if isinstance(value, str) else value)
     if goal.kind == GoalKind.MILESTONE:
         goal.rule_type = RuleType.BINARY
-    _clean(goal, exclude=["sheet", "created_by"])
+    full_clean(goal, exclude=["sheet", "created_by"])
     validate_goal(goal)
     fields = sorted(set(changes) | {"rule_type"})
     goal.save_versioned(expected_version=expected_version, update_fields=fields)
@@ -327,12 +304,12 @@ def sheet_set_weights(
     goals = {g.pk: g for g in sheet.goals.all()}
     unknown = set(weights) - set(goals)
     if unknown:
-        raise _fail("weights", _("Some goals are not on this sheet."))
+        raise field_error("weights", _("Some goals are not on this sheet."))
     changed = []
     for pk, weight in weights.items():
         weight = Decimal(weight)
         if not (0 <= weight <= HUNDRED):
-            raise _fail("weights", _("Each weight must lie between 0 and 100."))
+            raise field_error("weights", _("Each weight must lie between 0 and 100."))
         if goals[pk].weight != weight:
             changed.append((goals[pk], goals[pk].weight, weight))
             goals[pk].weight = weight
@@ -342,7 +319,7 @@ def sheet_set_weights(
     if sheet.status != SheetStatus.DRAFT:
         total = sum((g.weight for g in goals.values()), Decimal(0))
         if total != HUNDRED:
-            raise _fail(
+            raise field_error(
                 "weights", _("Weights must total 100%%; they total %(total)s%%.") % {"total": total}
             )
     now = timezone.now()
@@ -455,7 +432,7 @@ def sheet_return(
     *, actor: User, sheet: GoalSheet, reason: str, expected_version: int | None = None
 ) -> GoalSheet:
     if not reason.strip():
-        raise _fail("reason", _("Say why the goals go back to draft."))
+        raise field_error("reason", _("Say why the goals go back to draft."))
     return _transition(
         actor,
         sheet,
@@ -557,10 +534,10 @@ def key_result_create(
 ) -> KeyResult:
     ensure_goals_editable(goal.cycle)
     if goal.kind != GoalKind.OKR:
-        raise _fail("kind", _("Key results belong to OKR goals."))
+        raise field_error("kind", _("Key results belong to OKR goals."))
     _ensure_sheet_open_to(actor, goal.sheet, structural=False)
     kr = KeyResult(goal=goal, title=title.strip(), target=target, **values)
-    _clean(kr, exclude=["goal"])
+    full_clean(kr, exclude=["goal"])
     kr.save()
     audit_record(actor=actor, action=AuditAction.CREATE, instance=kr, after=snapshot(kr))
     _after_material_change(actor, goal.sheet)
@@ -575,9 +552,9 @@ def milestone_create(
     milestone = Milestone(
         goal=goal, title=title.strip(), due_date=due_date, owner=owner or goal.employee
     )
-    _clean(milestone, exclude=["goal"])
+    full_clean(milestone, exclude=["goal"])
     if not (goal.cycle.start_date <= due_date <= goal.cycle.end_date):
-        raise _fail("due_date", _("The due date must fall within the cycle."))
+        raise field_error("due_date", _("The due date must fall within the cycle."))
     milestone.save()
     audit_record(
         actor=actor, action=AuditAction.CREATE, instance=milestone, after=snapshot(milestone)
@@ -597,7 +574,7 @@ def milestone_set_done(*, actor: User | None, milestone: Milestone, done: bool) 
 @transaction.atomic
 def goal_set_done(*, actor: User | None, goal: Goal, done: bool) -> Goal:
     if goal.kind != GoalKind.MILESTONE:
-        raise _fail("kind", _("Only milestone goals are marked done."))
+        raise field_error("kind", _("Only milestone goals are marked done."))
     before = snapshot(goal, ["done_at"])
     goal.done_at = timezone.now() if done else None
     goal.save_versioned(expected_version=None, update_fields=["done_at"])
@@ -609,7 +586,7 @@ def goal_set_done(*, actor: User | None, goal: Goal, done: bool) -> Goal:
 def goal_comment_add(*, actor: User, goal: Goal, body: str) -> GoalComment:
     body = body.strip()
     if not body:
-        raise _fail("body", _("Write a comment first."))
+        raise field_error("body", _("Write a comment first."))
     comment = GoalComment.objects.create(goal=goal, author=actor, body=body[:5000])
     audit_record(
         actor=actor,
@@ -626,7 +603,7 @@ def goal_comment_add(*, actor: User, goal: Goal, body: str) -> GoalComment:
 @transaction.atomic
 def indicator_create(*, actor: User | None, code: str, name: str, **values: Any) -> Indicator:
     indicator = Indicator(code=code.strip(), name=name.strip(), **values)
-    _clean(indicator)
+    full_clean(indicator)
     problems = check_standard(_probe_standard(indicator), indicator.rule())
     problems.pop("threshold", None)  # an indicator has no threshold of its own
     if problems:
@@ -654,7 +631,7 @@ def indicator_update(
     before = snapshot(indicator, changes.keys())
     for key, value in changes.items():
         setattr(indicator, key, value.strip() if isinstance(value, str) else value)
-    _clean(indicator)
+    full_clean(indicator)
     problems = check_standard(_probe_standard(indicator), indicator.rule())
     problems.pop("threshold", None)  # an indicator has no threshold of its own
     if problems:
@@ -697,13 +674,13 @@ def indicator_assign(
     numbers = {e.employee_number for e in people.values()}
     stray = sorted(set(overrides) - numbers)
     if stray:
-        raise _fail(
+        raise field_error(
             "overrides",
             _("Overrides name people who are not assigned: %(numbers)s")
             % {"numbers": ", ".join(stray)},
         )
     if parent is not None and parent.cycle_id != cycle.pk:
-        raise _fail("parent", _("A goal can only align to a goal of the same cycle."))
+        raise field_error("parent", _("A goal can only align to a goal of the same cycle."))
     participants = set(
         CycleParticipant.objects.filter(cycle=cycle, employee_id__in=list(people)).values_list(
             "employee_id", flat=True
@@ -711,7 +688,7 @@ def indicator_assign(
     )
     not_in_cycle = sorted(e.employee_number for pk, e in people.items() if pk not in participants)
     if not_in_cycle:
-        raise _fail(
+        raise field_error(
             "assignees",
             _("Not taking part in this cycle: %(numbers)s") % {"numbers": ", ".join(not_in_cycle)},
         )
@@ -784,7 +761,7 @@ def indicator_assign(
                     )
                 )
         try:
-            _clean(goal, exclude=["sheet", "created_by", "cycle", "employee"])
+            full_clean(goal, exclude=["sheet", "created_by", "cycle", "employee"])
             validate_goal(goal)
         except ValidationFailed as exc:
             errors.append(
