@@ -88,6 +88,24 @@ class Action(StrEnum):
     SHEET_APPROVE = "planning.sheet.approve"
     SHEET_RETURN = "planning.sheet.return"
     SHEET_ACKNOWLEDGE = "planning.sheet.acknowledge"
+    ACTUAL_VIEW = "monitoring.actual.view"
+    ACTUAL_ENTER = "monitoring.actual.enter"
+    ACTUAL_IMPORT = "monitoring.actual.import"
+    TEAM_MONITOR = "monitoring.team.view"
+    CHECKIN_VIEW = "monitoring.checkin.view"
+    CHECKIN_SCHEDULE = "monitoring.checkin.schedule"
+    CHECKIN_REQUEST = "monitoring.checkin.request"
+    CHECKIN_CONTRIBUTE = "monitoring.checkin.contribute"
+    CHECKIN_PRIVATE_NOTES = "monitoring.checkin.private_notes"
+    OBSERVATION_CREATE = "monitoring.observation.create"
+    OBSERVATION_VIEW_PRIVATE = "monitoring.observation.view_private"
+    OBSERVATION_VIEW_SHARED = "monitoring.observation.view_shared"
+    FEEDBACK_GIVE = "monitoring.feedback.give"
+    COURSE_VIEW = "monitoring.course.view"
+    COURSE_MANAGE = "monitoring.course.manage"
+    TRAINING_VIEW = "monitoring.training.view"
+    TRAINING_RECOMMEND = "monitoring.training.recommend"
+    TRAINING_UPDATE = "monitoring.training.update"
 
 
 _TEAM = frozenset({Grant.HR, Grant.SELF, Grant.DIRECT, Grant.INDIRECT})
@@ -129,6 +147,26 @@ RULES: Mapping[Action, frozenset[Grant]] = {
     Action.SHEET_APPROVE: _MANAGERS,
     Action.SHEET_RETURN: _MANAGERS,
     Action.SHEET_ACKNOWLEDGE: frozenset({Grant.SELF}),
+    # Monitor: actuals follow their goal; check-ins and observations are between a
+    # person and their managers; private notes and private observations are managers'.
+    Action.ACTUAL_VIEW: _TEAM | {Grant.PUBLIC},
+    Action.ACTUAL_ENTER: _TEAM,
+    Action.ACTUAL_IMPORT: _HR,
+    Action.TEAM_MONITOR: frozenset({Grant.HR, Grant.MANAGER}),
+    Action.CHECKIN_VIEW: _TEAM,
+    Action.CHECKIN_SCHEDULE: _MANAGERS,
+    Action.CHECKIN_REQUEST: frozenset({Grant.SELF}),
+    Action.CHECKIN_CONTRIBUTE: _TEAM,
+    Action.CHECKIN_PRIVATE_NOTES: _MANAGERS,
+    Action.OBSERVATION_CREATE: _MANAGERS,
+    Action.OBSERVATION_VIEW_PRIVATE: _MANAGERS,
+    Action.OBSERVATION_VIEW_SHARED: _TEAM,
+    Action.FEEDBACK_GIVE: _EVERYONE,
+    Action.COURSE_VIEW: _EVERYONE,
+    Action.COURSE_MANAGE: _HR,
+    Action.TRAINING_VIEW: _TEAM,
+    Action.TRAINING_RECOMMEND: _MANAGERS,
+    Action.TRAINING_UPDATE: _TEAM,
 }
 
 

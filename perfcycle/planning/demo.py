@@ -135,7 +135,9 @@ def load(*, stdout: Any = None) -> None:
     departments = {d.code: d for d in Department.objects.all()}
     indicators = {spec["code"]: services.indicator_create(actor=hr, **spec) for spec in INDICATORS}
 
-    name, start, end = current_quarter(timezone.localdate())
+    # The quarter that held the day six weeks ago: at least a month and a half of it has
+    # passed, so the demo always has actuals to show.
+    name, start, end = current_quarter(timezone.localdate() - dt.timedelta(days=45))
     cycle = cycle_create(
         actor=hr,
         name=f"{name} 季度绩效",

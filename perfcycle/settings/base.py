@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "perfcycle.imports",
     "perfcycle.cycles",
     "perfcycle.planning",
+    "perfcycle.monitoring",
     "perfcycle.api",
     "perfcycle.demo",
 ]
