@@ -29,7 +29,7 @@ class NavItem:
 
 NAV: tuple[NavItem, ...] = (
     NavItem("plan", _("Plan"), "planning:home", hint=_("Goals and agreement")),
-    NavItem("monitor", _("Monitor"), None, hint=_("Actuals, check-ins, observations")),
+    NavItem("monitor", _("Monitor"), "monitoring:home", hint=_("Actuals, check-ins, observations")),
     NavItem("evaluate", _("Evaluate"), None, hint=_("Reviews and scores")),
     NavItem("calibrate", _("Calibrate"), None, hint=_("Calibration, release, appeals")),
     NavItem("reward", _("Reward"), None, hint=_("Bonuses, promotions, improvement plans")),
@@ -51,6 +51,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "accounts": "",
         "planning": "plan",
         "cycles": "plan",
+        "monitoring": "monitor",
     }.get(namespace, namespace)
     items = []
     for item in NAV:

@@ -13,6 +13,8 @@ urlpatterns = [
     path("org/", include("perfcycle.org.urls")),
     path("cycles/", include("perfcycle.cycles.urls")),
     path("plan/", include("perfcycle.planning.urls")),
+    path("monitor/", include("perfcycle.monitoring.urls")),
     path("admin/audit/", include("perfcycle.audit.urls")),
+    path("notifications/", include("perfcycle.notifications.urls")),
     path("api/v1/", api.urls),
 ]

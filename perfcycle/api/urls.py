@@ -9,7 +9,10 @@ from ninja import NinjaAPI
 from perfcycle import __version__
 from perfcycle.api import errors
 from perfcycle.api.auth import AUTH
+from perfcycle.api.coaching import router as coaching_router
 from perfcycle.api.cycles import router as cycles_router
+from perfcycle.api.monitoring import router as monitoring_router
+from perfcycle.api.notifications import router as notifications_router
 from perfcycle.api.org import router as org_router
 from perfcycle.api.planning import router as planning_router
 
@@ -42,3 +45,6 @@ errors.install(api)
 api.add_router("/", org_router)
 api.add_router("/", cycles_router)
 api.add_router("/", planning_router)
+api.add_router("/", coaching_router)
+api.add_router("/", monitoring_router)
+api.add_router("/", notifications_router)

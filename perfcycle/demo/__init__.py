@@ -22,12 +22,15 @@ DEMO_LOGINS: list[tuple[str, str]] = [
 STEPS: list[tuple[str, str]] = [
     ("org", "perfcycle.org.demo.load"),
     ("plan", "perfcycle.planning.demo.load"),
+    ("monitor", "perfcycle.monitoring.demo.load"),
+    ("reminders", "perfcycle.notifications.demo.load"),
 ]
 
 
 def demo_load(*, stdout: Any = None) -> list[str]:
     """Run the steps not yet applied; return their names."""
     from django.db import transaction
+    from django.test.utils import override_settings
 
     from perfcycle.audit.context import audit_context
     from perfcycle.demo.models import DemoStep
@@ -38,7 +41,12 @@ def demo_load(*, stdout: Any = None) -> list[str]:
         if name in done:
             continue
         step: Callable[..., None] = import_string(target)
-        with transaction.atomic(), audit_context(source="command"):
+        # The demo's people have no real mailboxes: reminders reach their inboxes only.
+        with (
+            override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"),
+            transaction.atomic(),
+            audit_context(source="command"),
+        ):
             step(stdout=stdout)
             DemoStep.objects.create(name=name)
         applied.append(name)

@@ -13,6 +13,7 @@ class ImportKind(models.TextChoices):
     DEPARTMENTS = "departments", _("departments")
     EMPLOYEES = "employees", _("employees")
     GOALS = "goals", _("goals")
+    ACTUALS = "actuals", _("actuals")
 
 
 class ImportStatus(models.TextChoices):

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "perfcycle.cycles",
     "perfcycle.planning",
     "perfcycle.monitoring",
+    "perfcycle.notifications",
     "perfcycle.api",
     "perfcycle.demo",
 ]
@@ -108,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "perfcycle.navigation.navigation",
+                "perfcycle.notifications.context_processors.notifications",
             ],
         },
     },
@@ -189,6 +191,13 @@ PERFCYCLE_IMPORT_MAX_BYTES = int(os.environ.get("PERFCYCLE_IMPORT_MAX_BYTES", 50
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "perfcycle@localhost")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# The site's address, for links in emails.
+PERFCYCLE_SITE_URL = os.environ.get("PERFCYCLE_SITE_URL", "http://localhost:8000")
 
 TASKS = {
     "default": {

@@ -1,0 +1,1 @@
+"""Server-side SVG charts: no JavaScript, no CDN. See ``svg.py``."""

@@ -1,0 +1,233 @@
+"""Charts drawn on the server as inline SVG: a progress bar, a status heatmap, actuals
+per period against the target line.
+
+No JavaScript and nothing from a CDN. Each chart is an accessible image: ``role="img"``,
+an ``aria-label`` and a ``<title>``. Every piece of text is escaped here, so callers may
+pass names and titles as they are; the result is marked safe for templates. Colours
+come from CSS classes (``chart-...``) with inline fallbacks so a chart reads without the
+stylesheet too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+STATUS_COLOURS = {
+    "on_track": "#1a7f37",
+    "at_risk": "#bf8700",
+    "off_track": "#cf222e",
+    "no_data": "#d0d7de",
+}
+INK = "#24292f"
+MUTED = "#57606a"
+BAR = "#0969da"
+LINE = "#8250df"
+
+
+def _n(value: float) -> str:
+    """A coordinate, short and without a trailing ``.0``."""
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _svg(width: int, height: int, label: str, body: list[str], css: str) -> SafeString:
+    safe = escape(label)
+    return mark_safe(  # noqa: S308 - every piece of text is escaped above
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {css}" role="img" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" aria-label="{safe}">'
+        f"<title>{safe}</title>{''.join(body)}</svg>"
+    )
+
+
+def _short(text: str, limit: int) -> str:
+    """Text cut to ``limit`` characters with an ellipsis (the full text is in a tooltip)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _number(value: Decimal | float | int) -> str:
+    d = Decimal(str(value)).normalize()
+    if d == d.to_integral_value():
+        return f"{d.to_integral_value():,}"
+    return f"{d:,f}"
+
+
+def progress_bar(
+    percent: Decimal | float | None,
+    *,
+    label: str,
+    status: str = "",
+    marker: Decimal | float | None = None,
+    width: int = 240,
+    height: int = 16,
+) -> SafeString:
+    """A horizontal bar filled to ``percent`` (clamped 0–100); ``marker`` draws a tick,
+    e.g. the progress expected by now."""
+    body = [
+        f'<rect class="chart-track" x="0" y="0" width="{width}" height="{height}" rx="3" '
+        f'fill="#eaeef2"/>'
+    ]
+    if percent is not None:
+        share = max(0.0, min(100.0, float(percent))) / 100
+        colour = STATUS_COLOURS.get(status, BAR)
+        body.append(
+            f'<rect class="chart-fill chart-{escape(status or "bar")}" x="0" y="0" '
+            f'width="{_n(width * share)}" height="{height}" rx="3" fill="{colour}"/>'
+        )
+    if marker is not None:
+        x = width * max(0.0, min(100.0, float(marker))) / 100
+        body.append(
+            f'<line class="chart-marker" x1="{_n(x)}" y1="0" x2="{_n(x)}" y2="{height}" '
+            f'stroke="{INK}" stroke-width="2"/>'
+        )
+    return _svg(width, height, label, body, "chart-progress")
+
+
+def heatmap(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    cells: Sequence[Sequence[str | None]],
+    *,
+    label: str,
+    legend: dict[str, str] | None = None,
+    cell: int = 22,
+    row_label_width: int = 150,
+    column_label_height: int = 90,
+) -> SafeString:
+    """People × goals: ``cells[i][j]`` is a status key (``on_track``, ``at_risk``,
+    ``off_track``, ``no_data``) or None for "no such goal"."""
+    legend_width = sum(24 + 7 * len(text) for text in (legend or {}).values()) + 8
+    width = max(row_label_width + cell * max(1, len(columns)) + 10, legend_width)
+    legend_height = 24 if legend else 0
+    height = column_label_height + cell * max(1, len(rows)) + legend_height + 4
+    body: list[str] = []
+    for j, name in enumerate(columns):
+        x = row_label_width + j * cell + cell / 2
+        y = column_label_height - 4
+        body.append(
+            f'<text x="{_n(x)}" y="{_n(y)}" font-size="11" fill="{MUTED}" '
+            f'transform="rotate(-45 {_n(x)} {_n(y)})">{escape(_short(name, 16))}</text>'
+        )
+    for i, name in enumerate(rows):
+        y = column_label_height + i * cell
+        body.append(
+            f'<text x="{row_label_width - 6}" y="{_n(y + cell * 0.7)}" font-size="12" '
+            f'text-anchor="end" fill="{INK}">{escape(_short(name, 20))}</text>'
+        )
+        for j in range(len(columns)):
+            status = cells[i][j] if i < len(cells) and j < len(cells[i]) else None
+            x = row_label_width + j * cell
+            if status is None:
+                body.append(
+                    f'<rect class="chart-empty" x="{x + 1}" y="{y + 1}" width="{cell - 2}" '
+                    f'height="{cell - 2}" fill="none" stroke="#eaeef2"/>'
+                )
+                continue
+            title = legend.get(status, status) if legend else status
+            body.append(
+                f'<rect class="chart-cell chart-{escape(status)}" x="{x + 1}" y="{y + 1}" '
+                f'width="{cell - 2}" height="{cell - 2}" rx="2" '
+                f'fill="{STATUS_COLOURS.get(status, BAR)}">'
+                f"<title>{escape(name)} · {escape(columns[j])}: {escape(title)}</title></rect>"
+            )
+    if legend:
+        y = height - legend_height + 6
+        x = 4
+        for key, text in legend.items():
+            body.append(
+                f'<rect x="{x}" y="{y}" width="12" height="12" fill="{STATUS_COLOURS.get(key, BAR)}"/>'
+                f'<text x="{x + 16}" y="{y + 11}" font-size="11" fill="{INK}">{escape(text)}</text>'
+            )
+            x += 24 + 7 * len(text)
+    return _svg(int(width), int(height), label, body, "chart-heatmap")
+
+
+def actuals_chart(
+    periods: Sequence[str],
+    values: Sequence[Decimal | None],
+    *,
+    label: str,
+    target: Decimal | None = None,
+    running: Sequence[Decimal | None] | None = None,
+    kind: str = "bar",
+    width: int = 480,
+    height: int = 220,
+    labels: dict[str, Any] | None = None,
+) -> SafeString:
+    """Actuals per period as bars (or a line), the target as a dashed line, and
+    optionally ``running``: the goal's combined value so far, drawn as a line."""
+    left, right, top, bottom = 56, 12, 12, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    known = [float(v) for v in values if v is not None]
+    known += [float(v) for v in (running or []) if v is not None]
+    if target is not None:
+        known.append(float(target))
+    high = max([0.0, *known]) or 1.0
+    low = min([0.0, *known])
+    span = (high - low) or 1.0
+
+    def y_of(value: float) -> float:
+        return top + plot_h * (high - value) / span
+
+    body = [
+        f'<line class="chart-axis" x1="{left}" y1="{_n(y_of(0))}" x2="{width - right}" '
+        f'y2="{_n(y_of(0))}" stroke="{MUTED}"/>',
+        f'<text x="{left - 6}" y="{_n(y_of(high) + 4)}" font-size="11" text-anchor="end" '
+        f'fill="{MUTED}">{escape(_number(Decimal(str(high))))}</text>',
+        f'<text x="{left - 6}" y="{_n(y_of(low) + 4)}" font-size="11" text-anchor="end" '
+        f'fill="{MUTED}">{escape(_number(Decimal(str(low))))}</text>',
+    ]
+    count = max(1, len(periods))
+    step = plot_w / count
+    points: list[tuple[float, float]] = []
+    for i, (period, value) in enumerate(zip(periods, values, strict=False)):
+        centre = left + step * (i + 0.5)
+        if count <= 16 or i % max(1, count // 12) == 0:
+            body.append(
+                f'<text x="{_n(centre)}" y="{height - bottom + 16}" font-size="11" '
+                f'text-anchor="middle" fill="{MUTED}">{escape(period)}</text>'
+            )
+        if value is None:
+            continue
+        v = float(value)
+        if kind == "bar":
+            y0, y1 = sorted((y_of(0), y_of(v)))
+            body.append(
+                f'<rect class="chart-bar" x="{_n(centre - step * 0.3)}" y="{_n(y0)}" '
+                f'width="{_n(step * 0.6)}" height="{_n(max(y1 - y0, 1))}" fill="{BAR}">'
+                f"<title>{escape(period)}: {escape(_number(value))}</title></rect>"
+            )
+        else:
+            points.append((centre, y_of(v)))
+    if kind != "bar" and points:
+        body.append(_polyline(points, BAR, "chart-line"))
+        body += [
+            f'<circle class="chart-point" cx="{_n(x)}" cy="{_n(y)}" r="3" fill="{BAR}"/>'
+            for x, y in points
+        ]
+    if running:
+        line = [
+            (left + step * (i + 0.5), y_of(float(v)))
+            for i, v in enumerate(running)
+            if v is not None
+        ]
+        if line:
+            body.append(_polyline(line, LINE, "chart-running"))
+    if target is not None:
+        y = y_of(float(target))
+        name = (labels or {}).get("target", "target")
+        body.append(
+            f'<line class="chart-target" x1="{left}" y1="{_n(y)}" x2="{width - right}" '
+            f'y2="{_n(y)}" stroke="{STATUS_COLOURS["off_track"]}" stroke-dasharray="6 4">'
+            f"<title>{escape(name)}: {escape(_number(target))}</title></line>"
+        )
+    return _svg(width, height, label, body, "chart-actuals")
+
+
+def _polyline(points: list[tuple[float, float]], colour: str, css: str) -> str:
+    coords = " ".join(f"{_n(x)},{_n(y)}" for x, y in points)
+    return f'<polyline class="{css}" points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>'
