@@ -12,7 +12,9 @@ relative to the employee the object is about (its *subject*):
 - ``SIGNED_IN``: anyone with a login (company-wide information such as the org chart);
 - ``MANAGER``: anyone with active direct reports (e.g. to assign indicators to their team);
 - ``PUBLIC``: anyone signed in, for objects that declare themselves company-wide through
-  ``policy_public()`` (company and department goals: that is what alignment means).
+  ``policy_public()`` (company and department goals: that is what alignment means);
+- ``COLLEAGUE``: anyone signed in, about someone else, but only where the company has
+  switched it on (``PERFCYCLE_COLLEAGUE_OBSERVATIONS``: colleagues may log observations).
 
 An object names its subject through ``policy_subject()`` (an ``Employee`` is its own
 subject). Objects about nobody in particular (a department, the audit trail) have no
@@ -43,6 +45,7 @@ class Grant(StrEnum):
     SIGNED_IN = "signed_in"
     MANAGER = "manager"
     PUBLIC = "public"
+    COLLEAGUE = "colleague"
 
 
 class Relation(StrEnum):
@@ -98,6 +101,7 @@ class Action(StrEnum):
     CHECKIN_CONTRIBUTE = "monitoring.checkin.contribute"
     CHECKIN_PRIVATE_NOTES = "monitoring.checkin.private_notes"
     OBSERVATION_CREATE = "monitoring.observation.create"
+    OBSERVATION_MANAGE = "monitoring.observation.manage"
     OBSERVATION_VIEW_PRIVATE = "monitoring.observation.view_private"
     OBSERVATION_VIEW_SHARED = "monitoring.observation.view_shared"
     FEEDBACK_GIVE = "monitoring.feedback.give"
@@ -158,7 +162,8 @@ RULES: Mapping[Action, frozenset[Grant]] = {
     Action.CHECKIN_REQUEST: frozenset({Grant.SELF}),
     Action.CHECKIN_CONTRIBUTE: _TEAM,
     Action.CHECKIN_PRIVATE_NOTES: _MANAGERS,
-    Action.OBSERVATION_CREATE: _MANAGERS,
+    Action.OBSERVATION_CREATE: _MANAGERS | {Grant.COLLEAGUE},
+    Action.OBSERVATION_MANAGE: _MANAGERS,
     Action.OBSERVATION_VIEW_PRIVATE: _MANAGERS,
     Action.OBSERVATION_VIEW_SHARED: _TEAM,
     Action.FEEDBACK_GIVE: _EVERYONE,
@@ -211,6 +216,12 @@ def is_manager(user: Any) -> bool:
     return me is not None and Employee.objects.active().filter(manager=me).exists()
 
 
+def colleagues_may_observe() -> bool:
+    from django.conf import settings
+
+    return bool(getattr(settings, "PERFCYCLE_COLLEAGUE_OBSERVATIONS", False))
+
+
 def is_public(obj: Any) -> bool:
     getter = getattr(obj, "policy_public", None)
     return bool(callable(getter) and getter())
@@ -258,7 +269,16 @@ def may(user: Any, action: Action, obj: Any = None) -> bool:
         return False
     if Grant.PUBLIC in grants and is_public(obj):
         return True
-    grant = _GRANT_FOR_RELATION.get(relation(user, subject_of(obj)))
+    rel = relation(user, subject_of(obj))
+    if (
+        Grant.COLLEAGUE in grants
+        and colleagues_may_observe()
+        and rel is not Relation.SELF
+        and acting_employee(user) is not None
+        and subject_of(obj) is not None
+    ):
+        return True
+    grant = _GRANT_FOR_RELATION.get(rel)
     return grant is not None and grant in grants
 
 
@@ -294,6 +314,8 @@ def scope(
             else queryset.none()
         )
     condition = models.Q(pk__in=[])
+    if Grant.COLLEAGUE in grants and colleagues_may_observe():
+        return queryset.exclude(**{f"{subject}pk" if subject else "pk": me.pk})
     if Grant.PUBLIC in grants and public is not None:
         condition |= public
     if Grant.SELF in grants:

@@ -562,7 +562,7 @@ def create_observation(request: HttpRequest, payload: ObservationIn) -> Any:
 @router.patch("/observations/{int:observation_id}", response={200: ObservationOut, **ERRORS})
 def update_observation(request: HttpRequest, observation_id: int, payload: ObservationPatch) -> Any:
     observation = _observation(request, observation_id)
-    require(request, Action.OBSERVATION_CREATE, observation)
+    require(request, Action.OBSERVATION_MANAGE, observation)
     data = payload.dict(exclude_unset=True)
     if "goal_id" in data:
         data["goal"] = _goal_ref(request, data.pop("goal_id"))

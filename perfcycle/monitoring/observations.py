@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from perfcycle.access.policy import acting_employee
+from perfcycle.access.policy import Action, acting_employee, may
 from perfcycle.accounts.models import User
 from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import audit_change, audit_record, snapshot
@@ -76,6 +76,9 @@ def observation_create(
     competency: Competency | None = None,
     visibility: str = ObservationVisibility.PRIVATE,
 ) -> Observation:
+    if not may(actor, Action.OBSERVATION_MANAGE, employee):
+        # A colleague's observation goes to the person's managers, not to the person.
+        visibility = ObservationVisibility.PRIVATE
     observation = Observation(
         employee=employee,
         author=actor,

@@ -216,6 +216,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# Monitoring: may colleagues (not only managers) log observations about a person? Their
+# observations are always private to the person's managers and HR.
+PERFCYCLE_COLLEAGUE_OBSERVATIONS = env_bool("PERFCYCLE_COLLEAGUE_OBSERVATIONS", False)
+
 # The API.
 PERFCYCLE_API_PAGE_SIZE = 50
 PERFCYCLE_API_MAX_PAGE_SIZE = 500

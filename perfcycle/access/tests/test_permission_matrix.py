@@ -78,6 +78,7 @@ _row(Action.CHECKIN_REQUEST,          (True, False, False, False), (True, False,
 _row(Action.CHECKIN_CONTRIBUTE,       (True, True, True, True),   (True, True, True, False),      (True, False))
 _row(Action.CHECKIN_PRIVATE_NOTES,    (True, True, True, True),   (False, True, True, False),     (False, False))
 _row(Action.OBSERVATION_CREATE,       (True, True, True, True),   (False, True, True, False),     (False, False))
+_row(Action.OBSERVATION_MANAGE,       (True, True, True, True),   (False, True, True, False),     (False, False))
 _row(Action.OBSERVATION_VIEW_PRIVATE, (True, True, True, True),   (False, True, True, False),     (False, False))
 _row(Action.OBSERVATION_VIEW_SHARED,  (True, True, True, True),   (True, True, True, False),      (True, False))
 _row(Action.FEEDBACK_GIVE,            True,                       True,                           True)

@@ -104,3 +104,30 @@ def test_competencies_are_unique_and_versioned(company, competency):
     )
     competency.refresh_from_db()
     assert competency.version == 2 and competency.description == "Listening"
+
+
+def test_colleagues_log_observations_only_where_allowed(company, settings):
+    import datetime as dt
+
+    from perfcycle.access.policy import Action, may
+    from perfcycle.monitoring.coaching import visible_observations
+    from perfcycle.monitoring.observations import observation_create
+
+    colleague = company.user("stranger")
+    assert not may(colleague, Action.OBSERVATION_CREATE, company.direct)
+    settings.PERFCYCLE_COLLEAGUE_OBSERVATIONS = True
+    assert may(colleague, Action.OBSERVATION_CREATE, company.direct)
+    assert not may(colleague, Action.OBSERVATION_CREATE, company.stranger)  # not about oneself
+    assert not may(colleague, Action.OBSERVATION_MANAGE, company.direct)
+    observation = observation_create(
+        actor=colleague,
+        employee=company.direct,
+        occurred_on=dt.date(2026, 1, 5),
+        kind="positive",
+        text="Helped me close a difficult customer call.",
+        visibility="shared",
+    )
+    # A colleague's observation goes to the managers only, whatever was asked.
+    assert observation.visibility == "private"
+    assert observation in visible_observations(company.user("manager"))
+    assert observation not in visible_observations(company.user("direct"))

@@ -113,7 +113,7 @@ def observation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "observation": observation,
             "can_recommend": can_recommend,
-            "can_share": may(request.user, Action.OBSERVATION_CREATE, observation)
+            "can_share": may(request.user, Action.OBSERVATION_MANAGE, observation)
             and observation.visibility == "private",
             "suggested": coaching.suggested_courses(observation) if can_recommend else [],
             "training": list(
@@ -129,7 +129,7 @@ def observation_share(request: HttpRequest, pk: int) -> HttpResponse:
     observation = coaching.visible_observations(request.user).filter(pk=pk).first()
     if observation is None:
         raise Http404
-    require(request, Action.OBSERVATION_CREATE, observation)
+    require(request, Action.OBSERVATION_MANAGE, observation)
     observations.observation_update(
         actor=request.user, observation=observation, visibility="shared"
     )
