@@ -28,6 +28,7 @@ from perfcycle.charts import svg
 from perfcycle.core.errors import DomainError
 from perfcycle.cycles.models import Cycle
 from perfcycle.imports.models import ImportFile, ImportKind, ImportStatus
+from perfcycle.imports.services import Runner, import_file_apply, import_file_check
 from perfcycle.monitoring import actuals, imports, pace
 from perfcycle.monitoring.models import Actual
 from perfcycle.monitoring.periods import cycle_periods
@@ -249,8 +250,13 @@ def team(request: HttpRequest) -> HttpResponse:
 # Import (HR) -----------------------------------------------------------------------------
 
 
-def _rejected(exc: DomainError) -> dict[str, Any]:
-    return {"message": exc.message, "errors": (exc.details or {}).get("errors", [])}
+def _runner(request: HttpRequest, cycle: Cycle) -> Runner:
+    def run(data: bytes, filename: str, dry_run: bool) -> Any:
+        return imports.actuals_import(
+            actor=request.user, cycle=cycle, data=data, filename=filename, dry_run=dry_run
+        )
+
+    return run
 
 
 @login_required
@@ -266,23 +272,14 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         cycle = form.cleaned_data["cycle"]
         upload = form.cleaned_data["file"]
-        data = upload.read()
-        stored = ImportFile(
+        stored = import_file_check(
+            actor=request.user,
             kind=IMPORT_KIND,
-            filename=upload.name[:255],
-            content=data,
-            sha256=ImportFile.digest(data),
-            uploaded_by=request.user,
+            filename=upload.name,
+            data=upload.read(),
+            run=_runner(request, cycle),
+            context={"cycle_id": cycle.pk},
         )
-        try:
-            report = imports.actuals_import(
-                actor=request.user, cycle=cycle, data=data, filename=upload.name, dry_run=True
-            )
-            stored.report = {**report.as_dict(), "cycle_id": cycle.pk}
-        except DomainError as exc:
-            stored.status = ImportStatus.REJECTED
-            stored.report = {**_rejected(exc), "cycle_id": cycle.pk}
-        stored.save()
         return redirect("monitoring:import_preview", pk=stored.pk)
     recent = ImportFile.objects.filter(uploaded_by=request.user, kind=IMPORT_KIND).defer("content")[
         :10
@@ -310,21 +307,12 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     if request.method == "POST" and stored.status == ImportStatus.PREVIEWED:
         try:
-            report = imports.actuals_import(
-                actor=request.user,
-                cycle=cycle,
-                data=bytes(stored.content),
-                filename=stored.filename,
+            report = import_file_apply(
+                stored=stored, run=_runner(request, cycle), context_keys=("cycle_id",)
             )
         except DomainError as exc:
-            stored.status = ImportStatus.REJECTED
-            stored.report = {**_rejected(exc), "cycle_id": cycle.pk}
-            stored.save(update_fields=["status", "report"])
             messages.error(request, exc.message)
         else:
-            stored.status = ImportStatus.APPLIED
-            stored.report = {**report.as_dict(), "cycle_id": cycle.pk}
-            stored.save(update_fields=["status", "report"])
             messages.success(
                 request,
                 _("Imported: %(created)d new, %(updated)d corrected, %(unchanged)d unchanged.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,6 +18,7 @@ from perfcycle.audit.models import AuditEvent
 from perfcycle.core.errors import DomainError
 from perfcycle.core.forms import add_domain_error
 from perfcycle.imports.models import ImportFile, ImportStatus
+from perfcycle.imports.services import Runner, import_file_apply, import_file_check
 from perfcycle.org import imports, selectors, services
 from perfcycle.org.forms import DepartmentForm, EmployeeForm, ImportForm, LoginForm
 from perfcycle.org.models import Department, Employee, EmployeeStatus
@@ -243,6 +246,13 @@ IMPORTERS = {
 }
 
 
+def _runner(request: HttpRequest, importer: Any) -> Runner:
+    def run(data: bytes, filename: str, dry_run: bool) -> Any:
+        return importer(actor=request.user, data=data, filename=filename, dry_run=dry_run)
+
+    return run
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
@@ -258,24 +268,13 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         action, importer = IMPORTERS[kind]
         _require(request, action)
         upload = form.cleaned_data["file"]
-        data = upload.read()
-        stored = ImportFile(
+        stored = import_file_check(
+            actor=request.user,
             kind=kind,
-            filename=upload.name[:255],
-            content=data,
-            sha256=ImportFile.digest(data),
-            uploaded_by=request.user,
+            filename=upload.name,
+            data=upload.read(),
+            run=_runner(request, importer),
         )
-        try:
-            report = importer(actor=request.user, data=data, filename=upload.name, dry_run=True)
-            stored.report = report.as_dict()
-        except DomainError as exc:
-            stored.status = ImportStatus.REJECTED
-            stored.report = {
-                "message": exc.message,
-                "errors": (exc.details or {}).get("errors", []),
-            }
-        stored.save()
         return redirect("org:import_preview", pk=stored.pk)
     recent = ImportFile.objects.filter(uploaded_by=request.user).defer("content")[:10]
     return render(request, "org/import_upload.html", {"form": form, "recent": recent})
@@ -290,22 +289,11 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request, action)
     if request.method == "POST" and stored.status == ImportStatus.PREVIEWED:
         try:
-            report = importer(
-                actor=request.user, data=bytes(stored.content), filename=stored.filename
-            )
+            report = import_file_apply(stored=stored, run=_runner(request, importer))
         except DomainError as exc:
             # The data changed since the preview in a way that makes the file invalid now.
-            stored.status = ImportStatus.REJECTED
-            stored.report = {
-                "message": exc.message,
-                "errors": (exc.details or {}).get("errors", []),
-            }
-            stored.save(update_fields=["status", "report"])
             messages.error(request, exc.message)
         else:
-            stored.status = ImportStatus.APPLIED
-            stored.report = report.as_dict()
-            stored.save(update_fields=["status", "report"])
             messages.success(
                 request,
                 _("Imported: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.")

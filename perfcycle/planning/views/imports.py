@@ -18,6 +18,7 @@ from perfcycle.core.errors import DomainError
 from perfcycle.cycles import phases
 from perfcycle.cycles.models import Cycle
 from perfcycle.imports.models import ImportFile, ImportStatus
+from perfcycle.imports.services import Runner, import_file_apply, import_file_check
 from perfcycle.planning import imports
 from perfcycle.planning.forms import (
     GoalsImportForm,
@@ -33,8 +34,13 @@ IMPORT_KIND = "goals"
 # Goals import (HR) -------------------------------------------------------------------------
 
 
-def _import_rejected(exc: DomainError) -> dict[str, Any]:
-    return {"message": exc.message, "errors": (exc.details or {}).get("errors", [])}
+def _runner(request: HttpRequest, cycle: Cycle) -> Runner:
+    def run(data: bytes, filename: str, dry_run: bool) -> Any:
+        return imports.goals_import(
+            actor=request.user, cycle=cycle, data=data, filename=filename, dry_run=dry_run
+        )
+
+    return run
 
 
 @login_required
@@ -47,23 +53,14 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         cycle = form.cleaned_data["cycle"]
         upload = form.cleaned_data["file"]
-        data = upload.read()
-        stored = ImportFile(
+        stored = import_file_check(
+            actor=request.user,
             kind=IMPORT_KIND,
-            filename=upload.name[:255],
-            content=data,
-            sha256=ImportFile.digest(data),
-            uploaded_by=request.user,
+            filename=upload.name,
+            data=upload.read(),
+            run=_runner(request, cycle),
+            context={"cycle_id": cycle.pk},
         )
-        try:
-            report = imports.goals_import(
-                actor=request.user, cycle=cycle, data=data, filename=upload.name, dry_run=True
-            )
-            stored.report = {**report.as_dict(), "cycle_id": cycle.pk}
-        except DomainError as exc:
-            stored.status = ImportStatus.REJECTED
-            stored.report = {**_import_rejected(exc), "cycle_id": cycle.pk}
-        stored.save()
         return redirect("planning:import_preview", pk=stored.pk)
     recent = ImportFile.objects.filter(uploaded_by=request.user, kind=IMPORT_KIND).defer("content")[
         :10
@@ -86,22 +83,13 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     if request.method == "POST" and stored.status == ImportStatus.PREVIEWED:
         try:
-            report = imports.goals_import(
-                actor=request.user,
-                cycle=cycle,
-                data=bytes(stored.content),
-                filename=stored.filename,
+            report = import_file_apply(
+                stored=stored, run=_runner(request, cycle), context_keys=("cycle_id",)
             )
         except DomainError as exc:
             # The data changed since the preview in a way that makes the file invalid now.
-            stored.status = ImportStatus.REJECTED
-            stored.report = {**_import_rejected(exc), "cycle_id": cycle.pk}
-            stored.save(update_fields=["status", "report"])
             messages.error(request, exc.message)
         else:
-            stored.status = ImportStatus.APPLIED
-            stored.report = {**report.as_dict(), "cycle_id": cycle.pk}
-            stored.save(update_fields=["status", "report"])
             messages.success(
                 request,
                 _("Imported: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.")
