@@ -10,6 +10,7 @@ stylesheet too.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -52,7 +53,7 @@ def _short(text: str, limit: int) -> str:
 def _number(value: Decimal | float | int) -> str:
     d = Decimal(str(value)).normalize()
     if d == d.to_integral_value():
-        return f"{d.to_integral_value():,}"
+        return f"{d.to_integral_value():,f}"
     return f"{d:,f}"
 
 
@@ -87,6 +88,13 @@ def progress_bar(
     return _svg(width, height, label, body, "chart-progress")
 
 
+def text_width(text: str, size: float) -> int:
+    """An estimate of rendered width: full-width (CJK) characters are about one em wide,
+    others about 0.6 em; good enough to keep labels from overlapping."""
+    em = sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.6 for ch in text)
+    return int(em * size + 0.5)
+
+
 def heatmap(
     rows: Sequence[str],
     columns: Sequence[str],
@@ -100,7 +108,7 @@ def heatmap(
 ) -> SafeString:
     """People × goals: ``cells[i][j]`` is a status key (``on_track``, ``at_risk``,
     ``off_track``, ``no_data``) or None for "no such goal"."""
-    legend_width = sum(24 + 7 * len(text) for text in (legend or {}).values()) + 8
+    legend_width = sum(24 + text_width(text, 11) for text in (legend or {}).values()) + 8
     width = max(row_label_width + cell * max(1, len(columns)) + 10, legend_width)
     legend_height = 24 if legend else 0
     height = column_label_height + cell * max(1, len(rows)) + legend_height + 4
@@ -142,7 +150,7 @@ def heatmap(
                 f'<rect x="{x}" y="{y}" width="12" height="12" fill="{STATUS_COLOURS.get(key, BAR)}"/>'
                 f'<text x="{x + 16}" y="{y + 11}" font-size="11" fill="{INK}">{escape(text)}</text>'
             )
-            x += 24 + 7 * len(text)
+            x += 24 + text_width(text, 11)
     return _svg(int(width), int(height), label, body, "chart-heatmap")
 
 

@@ -80,3 +80,21 @@ def test_text_is_escaped():
         assert "<script>" not in markup
         root = parse(markup)
         assert root.get("aria-label") == evil  # the parsed attribute is the original text
+
+
+def test_text_width_counts_chinese_characters_as_wide():
+    from perfcycle.charts.svg import text_width
+
+    assert text_width("进度正常", 11) == 44
+    assert text_width("On track", 10) == 48
+    assert text_width("进度正常", 11) > text_width("abcd", 11)
+
+
+def test_axis_numbers_are_never_in_scientific_notation():
+    from decimal import Decimal
+
+    from perfcycle.charts.svg import _number
+
+    assert _number(Decimal("500000.0000")) == "500,000"
+    assert _number(Decimal("5E+5")) == "500,000"
+    assert _number(Decimal("98.50")) == "98.5"
