@@ -63,7 +63,8 @@ Rules for awkward input:
   judges rated it. ``IccResult.dropped_targets`` says how many rows were left out.
 * **Degenerate input**: fewer than 2 complete targets, fewer than 2 judges, or no
   variance at all (every rating equal) gives every form ``None`` and a ``reason``.
-* A single form whose denominator is not positive (e.g. ICC(1,k) when BMS = 0) is
+* A single form whose denominator is not positive (e.g. ICC(1,k) when BMS = 0), or whose
+  value is too large for a float (a denominator a hair above zero), is
   ``None`` with its own entry in ``IccResult.form_reasons``; the other forms stand.
   Inside these rules every value is ≤ 1 (it can be negative: less agreement than chance).
 * Arithmetic is exact (``fractions.Fraction``); values are returned as ``float``.
@@ -185,6 +186,13 @@ def _exact(value: Number) -> Fraction:
     return Fraction(value)
 
 
+def _float(value: Fraction) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _degenerate(n: int, k: int, dropped: int, reason: str) -> IccResult:
     return IccResult(
         n_targets=n,
@@ -242,14 +250,18 @@ def intraclass_correlation(matrix: Sequence[Sequence[Number | None]]) -> IccResu
         if denominator <= 0:
             form_reasons[form] = "The denominator is not positive, so the form is undefined."
             return None
-        return float(numerator / denominator)
+        try:
+            return float(numerator / denominator)
+        except OverflowError:  # a near-zero positive denominator; the value means nothing
+            form_reasons[form] = "The value is too large to represent."
+            return None
 
     return IccResult(
         n_targets=n,
         n_judges=k,
         dropped_targets=dropped,
         mean_squares=MeanSquares(
-            n=n, k=k, bms=float(bms), wms=float(wms), jms=float(jms), ems=float(ems)
+            n=n, k=k, bms=_float(bms), wms=_float(wms), jms=_float(jms), ems=_float(ems)
         ),
         icc_1_1=ratio("ICC(1,1)", bms - wms, bms + (k - 1) * wms),
         icc_2_1=ratio("ICC(2,1)", bms - ems, bms + (k - 1) * ems + k * (jms - ems) / n),

@@ -185,7 +185,7 @@ def load(*, stdout: Any = None) -> None:
         stretch=D(6_000_000),
         parent=company_sales,
     )
-    services.goal_create(
+    customers_goal = services.goal_create(
         actor=hr,
         cycle=cycle,
         owner_type=OwnerType.DEPARTMENT,
@@ -232,7 +232,7 @@ def load(*, stdout: Any = None) -> None:
         actor=manager,
         cycle=cycle,
         indicator=indicators["SALES_AMOUNT"],
-        title="个人季度销售额 500,000 元",
+        title="个人季度销售额",
         target=D(500_000),
         threshold=D(400_000),
         stretch=D(600_000),
@@ -255,6 +255,7 @@ def load(*, stdout: Any = None) -> None:
         stretch=D(25),
         weight=D(40),
         assignees=salespeople,
+        parent=customers_goal,
     )
     for number in ("E010",):
         services.goal_create(

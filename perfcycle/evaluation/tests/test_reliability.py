@@ -140,6 +140,15 @@ def test_a_form_with_a_zero_denominator_is_none_and_the_others_stand():
     assert result.icc_3_1 == pytest.approx(-1.0)
 
 
+def test_a_value_too_large_for_a_float_is_none_with_a_reason():
+    # BMS and JMS are about 1e-372, EMS is 1: ICC(2,1) would be about -1e372.
+    result = intraclass_correlation([[1.0, 6e-186], [0.0, 1.0]])
+
+    assert result.icc_2_1 is None
+    assert "too large" in result.form_reasons["ICC(2,1)"]
+    assert result.icc_1_1 == pytest.approx(-1.0)
+
+
 @pytest.mark.parametrize(
     "matrix",
     [[[1, 2], [3]], [[1, float("nan")], [2, 3]], [[1, "2"], [2, 3]], [[True, 2], [2, 3]]],
@@ -183,6 +192,20 @@ def test_judge_specific_constants_give_perfect_consistency_but_not_agreement(tar
 
 @given(matrices(allow_missing=True))
 def test_every_icc_is_at_most_one(matrix):
+    result = intraclass_correlation(matrix)
+
+    for value in result.as_dict().values():
+        assert value is None or value <= 1.0
+
+
+@given(
+    st.lists(
+        st.lists(st.floats(min_value=-100, max_value=100), min_size=3, max_size=3),
+        min_size=2,
+        max_size=5,
+    )
+)
+def test_every_icc_is_at_most_one_for_fractional_ratings(matrix):
     result = intraclass_correlation(matrix)
 
     for value in result.as_dict().values():
