@@ -14,7 +14,9 @@ relative to the employee the object is about (its *subject*):
 - ``PUBLIC``: anyone signed in, for objects that declare themselves company-wide through
   ``policy_public()`` (company and department goals: that is what alignment means);
 - ``COLLEAGUE``: anyone signed in, about someone else, but only where the company has
-  switched it on (``PERFCYCLE_COLLEAGUE_OBSERVATIONS``: colleagues may log observations).
+  switched it on (``PERFCYCLE_COLLEAGUE_OBSERVATIONS``: colleagues may log observations);
+- ``AUTHOR``: the employee an object names as its author through ``policy_author()`` (a
+  review form's reviewer): nobody else, not even HR, may act as them.
 
 An object names its subject through ``policy_subject()`` (an ``Employee`` is its own
 subject). Objects about nobody in particular (a department, the audit trail) have no
@@ -46,6 +48,7 @@ class Grant(StrEnum):
     MANAGER = "manager"
     PUBLIC = "public"
     COLLEAGUE = "colleague"
+    AUTHOR = "author"
 
 
 class Relation(StrEnum):
@@ -110,6 +113,12 @@ class Action(StrEnum):
     TRAINING_VIEW = "monitoring.training.view"
     TRAINING_RECOMMEND = "monitoring.training.recommend"
     TRAINING_UPDATE = "monitoring.training.update"
+    REVIEW_ASSIGN = "evaluation.review.assign"
+    REVIEW_NOMINATE_PEERS = "evaluation.review.nominate_peers"
+    REVIEW_APPROVE_PEERS = "evaluation.review.approve_peers"
+    REVIEW_FORM_VIEW = "evaluation.form.view"
+    REVIEW_FORM_FILL = "evaluation.form.fill"
+    REVIEW_PROGRESS = "evaluation.progress.view"
 
 
 _TEAM = frozenset({Grant.HR, Grant.SELF, Grant.DIRECT, Grant.INDIRECT})
@@ -172,6 +181,14 @@ RULES: Mapping[Action, frozenset[Grant]] = {
     Action.TRAINING_VIEW: _TEAM,
     Action.TRAINING_RECOMMEND: _MANAGERS,
     Action.TRAINING_UPDATE: _TEAM,
+    # Evaluate: HR assigns reviewers; a person nominates their peers and a manager
+    # approves them; a form is its reviewer's alone (HR may read it, never fill it).
+    Action.REVIEW_ASSIGN: _HR,
+    Action.REVIEW_NOMINATE_PEERS: _TEAM,
+    Action.REVIEW_APPROVE_PEERS: _MANAGERS,
+    Action.REVIEW_FORM_VIEW: frozenset({Grant.AUTHOR, Grant.HR}),
+    Action.REVIEW_FORM_FILL: frozenset({Grant.AUTHOR}),
+    Action.REVIEW_PROGRESS: frozenset({Grant.HR, Grant.MANAGER}),
 }
 
 
@@ -227,6 +244,11 @@ def is_public(obj: Any) -> bool:
     return bool(callable(getter) and getter())
 
 
+def author_of(obj: Any) -> Employee | None:
+    getter = getattr(obj, "policy_author", None)
+    return getter() if callable(getter) else None
+
+
 def subject_of(obj: Any) -> Employee | None:
     if isinstance(obj, Employee):
         return obj
@@ -269,6 +291,10 @@ def may(user: Any, action: Action, obj: Any = None) -> bool:
         return False
     if Grant.PUBLIC in grants and is_public(obj):
         return True
+    if Grant.AUTHOR in grants:
+        author, me = author_of(obj), acting_employee(user)
+        if author is not None and me is not None and author.pk == me.pk:
+            return True
     rel = relation(user, subject_of(obj))
     if (
         Grant.COLLEAGUE in grants

@@ -415,7 +415,7 @@ def rater_profiles(
         else:
             others = [
                 r.value
-                for ratee in {r.ratee for r in own}
+                for ratee in dict.fromkeys(r.ratee for r in own)  # ordered: reproducible sums
                 for r in by_ratee[ratee]
                 if r.rater != rater
             ]

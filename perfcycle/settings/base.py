@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "perfcycle.cycles",
     "perfcycle.planning",
     "perfcycle.monitoring",
+    "perfcycle.evaluation",
     "perfcycle.notifications",
     "perfcycle.api",
     "perfcycle.demo",

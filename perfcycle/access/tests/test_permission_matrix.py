@@ -87,6 +87,12 @@ _row(Action.COURSE_MANAGE,            True,                       False,        
 _row(Action.TRAINING_VIEW,            (True, True, True, True),   (True, True, True, False),      (True, False))
 _row(Action.TRAINING_RECOMMEND,       (True, True, True, True),   (False, True, True, False),     (False, False))
 _row(Action.TRAINING_UPDATE,          (True, True, True, True),   (True, True, True, False),      (True, False))
+_row(Action.REVIEW_ASSIGN,            True,                       False,                          False)
+_row(Action.REVIEW_NOMINATE_PEERS,    (True, True, True, True),   (True, True, True, False),      (True, False))
+_row(Action.REVIEW_APPROVE_PEERS,     (True, True, True, True),   (False, True, True, False),     (False, False))
+_row(Action.REVIEW_FORM_VIEW,         (True, True, True, True),   (False, False, False, False),   (False, False))
+_row(Action.REVIEW_FORM_FILL,         (False, False, False, False), (False, False, False, False), (False, False))
+_row(Action.REVIEW_PROGRESS,          True,                       True,                           False)
 # fmt: on
 
 
@@ -210,6 +216,19 @@ def test_page_without_object(cast, as_user, role, url, action):
     # The audit trail is reported as absent to those who may not read it.
     denied = 404 if action is Action.AUDIT_VIEW else 403
     assert response.status_code == (200 if allowed else denied)
+
+
+def test_a_review_form_is_its_reviewers_alone(company):
+    from perfcycle.evaluation.models import ReviewForm
+
+    form = ReviewForm(reviewee=company.direct, reviewer=company.stranger, source="peer")
+    assert may(company.user("stranger"), Action.REVIEW_FORM_FILL, form)
+    assert may(company.user("stranger"), Action.REVIEW_FORM_VIEW, form)
+    for other in ("manager", "direct", "indirect", "top"):
+        assert not may(company.user(other), Action.REVIEW_FORM_FILL, form), other
+        assert not may(company.user(other), Action.REVIEW_FORM_VIEW, form), other
+    assert may(company.hr, Action.REVIEW_FORM_VIEW, form)
+    assert not may(company.hr, Action.REVIEW_FORM_FILL, form)
 
 
 def test_anonymous_is_sent_to_sign_in_and_api_refuses(company, client):

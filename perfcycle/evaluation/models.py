@@ -1,0 +1,183 @@
+"""Evaluate (评估): what a review template asks, who reviews whom, the forms and their
+answers, goal-score overrides, and the computed results.
+
+A review template (``cycles.ReviewTemplate``: rating scale, section and source weights,
+anonymity minimum) gets its competencies with behavioural anchors and its open
+questions here. Each reviewer–reviewee–source triple of a cycle is one ``ReviewForm``;
+a form belongs to its reviewer alone until it is submitted, and peer forms reach others
+only as aggregates above the anonymity minimum.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from perfcycle.core.models import TimeStampedModel, VersionedModel
+from perfcycle.cycles.models import Cycle, ReviewTemplate
+from perfcycle.monitoring.models import Competency
+from perfcycle.org.models import Employee
+from perfcycle.planning.models import POINTS, Goal
+
+
+class ReviewSource(models.TextChoices):
+    SELF = "self", _("self-review")
+    MANAGER = "manager", _("manager")
+    SKIP = "skip", _("skip-level manager")
+    PEER = "peer", _("peer")
+    REPORT = "report", _("direct report (upward)")
+
+
+class TemplateCompetency(models.Model):
+    """A competency rated with a template, with its weight among the template's competencies."""
+
+    template = models.ForeignKey(
+        ReviewTemplate, on_delete=models.CASCADE, related_name="competencies"
+    )
+    competency = models.ForeignKey(Competency, on_delete=models.PROTECT, related_name="+")
+    weight = models.DecimalField(_("weight %"), max_digits=5, decimal_places=2)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["template", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "competency"], name="template_competency_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template}: {self.competency}"
+
+
+class BehaviouralAnchor(models.Model):
+    """What a rating of a competency looks like in behaviour (行为锚定)."""
+
+    item = models.ForeignKey(TemplateCompetency, on_delete=models.CASCADE, related_name="anchors")
+    rating = models.PositiveSmallIntegerField(_("rating"))
+    description = models.TextField(_("behaviour"))
+
+    class Meta:
+        ordering = ["item", "rating"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "rating"], name="anchor_unique_rating")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.rating}"
+
+
+class TemplateQuestion(models.Model):
+    """An open question of a template, asked of some sources (all when ``sources`` is empty)."""
+
+    template = models.ForeignKey(ReviewTemplate, on_delete=models.CASCADE, related_name="questions")
+    text = models.CharField(_("question"), max_length=500)
+    sources = models.JSONField(_("asked of"), default=list, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["template", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class FormStatus(models.TextChoices):
+    NOMINATED = "nominated", _("nominated, awaiting the manager's approval")
+    OPEN = "open", _("not started")
+    DRAFT = "draft", _("in progress")
+    SUBMITTED = "submitted", _("submitted")
+    DECLINED = "declined", _("declined")
+
+
+class ReviewFormQuerySet(models.QuerySet):
+    def active(self) -> ReviewFormQuerySet:
+        return self.exclude(status__in=[FormStatus.NOMINATED, FormStatus.DECLINED])
+
+    def submitted(self) -> ReviewFormQuerySet:
+        return self.filter(status=FormStatus.SUBMITTED)
+
+
+class ReviewForm(VersionedModel):
+    """One reviewer's review of one person in one cycle, from one source."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="review_forms")
+    reviewee = models.ForeignKey(
+        Employee, on_delete=models.PROTECT, related_name="reviews_received"
+    )
+    reviewer = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="reviews_given")
+    source = models.CharField(_("source"), max_length=8, choices=ReviewSource.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=FormStatus.choices, default=FormStatus.OPEN
+    )
+    nominated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+
+    objects = ReviewFormQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("review form")
+        verbose_name_plural = _("review forms")
+        ordering = ["cycle", "reviewee", "source", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "reviewee", "reviewer", "source"], name="review_form_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["cycle", "reviewer", "status"], name="review_form_reviewer"),
+            models.Index(fields=["cycle", "reviewee", "source"], name="review_form_reviewee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle}: {self.reviewer} → {self.reviewee} ({self.source})"
+
+    def policy_subject(self) -> Employee:
+        return self.reviewee
+
+    def policy_author(self) -> Employee:
+        return self.reviewer
+
+
+class Rating(models.Model):
+    form = models.ForeignKey(ReviewForm, on_delete=models.CASCADE, related_name="ratings")
+    item = models.ForeignKey(TemplateCompetency, on_delete=models.PROTECT, related_name="ratings")
+    value = models.PositiveSmallIntegerField(_("rating"))
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["form", "item"], name="rating_unique_item")]
+
+    def __str__(self) -> str:
+        return f"{self.form}: {self.item} = {self.value}"
+
+
+class Answer(models.Model):
+    form = models.ForeignKey(ReviewForm, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(TemplateQuestion, on_delete=models.PROTECT, related_name="answers")
+    text = models.TextField(_("answer"), blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["form", "question"], name="answer_unique_question")
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:50]
+
+
+class GoalScoreOverride(TimeStampedModel):
+    """A manager's score for a goal instead of the rule's, with the written reason."""
+
+    goal = models.OneToOneField(Goal, on_delete=models.CASCADE, related_name="score_override")
+    points = models.DecimalField(_("points"), **POINTS)
+    reason = models.TextField(_("reason"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.goal}: {self.points}"
