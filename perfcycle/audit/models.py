@@ -7,11 +7,21 @@ its queryset refuses ``update`` and ``delete``; and the database itself refuses 
 
 from __future__ import annotations
 
+import re
 from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+_DECIMAL_TEXT = re.compile(r"^-?\d+\.\d*0$")
+
+
+def _readable(value: Any) -> Any:
+    """Stored decimals as people write them: ``"20.0000"`` → ``"20"``, ``"98.50"`` → ``"98.5"``."""
+    if isinstance(value, str) and _DECIMAL_TEXT.match(value):
+        return value.rstrip("0").rstrip(".")
+    return value
 
 
 class AuditImmutable(Exception):
@@ -111,4 +121,8 @@ class AuditEvent(models.Model):
         before = self.before or {}
         after = self.after or {}
         keys = sorted(set(before) | set(after))
-        return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+        return [
+            (k, _readable(before.get(k)), _readable(after.get(k)))
+            for k in keys
+            if before.get(k) != after.get(k)
+        ]
