@@ -28,7 +28,7 @@ def deadline_field_name(phase: str) -> str:
 
 class CycleForm(VersionForm):
     name = forms.CharField(label=_("Name"), max_length=120)
-    period_type = forms.ChoiceField(label=_("Period"), choices=PeriodType.choices)
+    period_type = forms.ChoiceField(label=_("Period type"), choices=PeriodType.choices)
     start_date = forms.DateField(label=_("Start"), widget=forms.DateInput(attrs=DATE))
     end_date = forms.DateField(label=_("End"), widget=forms.DateInput(attrs=DATE))
     template = forms.ModelChoiceField(

@@ -172,6 +172,32 @@ def person_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def goal_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """One goal's progress, chart and history, with the entry form: the page for company
+    and department goals, which belong to no person's progress page."""
+    goal = get_visible_or_404(
+        request.user,
+        Action.ACTUAL_VIEW,
+        Goal.objects.select_related("cycle", "employee", "department__head").prefetch_related(
+            "key_results", "milestones"
+        ),
+        pk=pk,
+    )
+    history = list(
+        Actual.objects.filter(goal=goal)
+        .select_related("entered_by")
+        .order_by("-period_start", "period", "-revision")
+    )
+    context = {
+        "goal": goal,
+        "card": _goal_card(pace.goal_pace(goal), history),
+        "can_enter": may(request.user, Action.ACTUAL_ENTER, goal),
+        "tabs": _tabs(request, ""),
+    }
+    return render(request, "monitoring/goal.html", context)
+
+
+@login_required
 @require_POST
 def actual_enter(request: HttpRequest, pk: int) -> HttpResponse:
     goal = get_visible_or_404(
@@ -208,7 +234,9 @@ def actual_enter(request: HttpRequest, pk: int) -> HttpResponse:
                 )
     else:
         messages.error(request, _("Give a period and a value."))
-    if goal.employee_id and relation(request.user, goal.employee) is not Relation.SELF:
+    if goal.employee_id is None:
+        return redirect("monitoring:goal", pk=goal.pk)
+    if relation(request.user, goal.employee) is not Relation.SELF:
         url = reverse("monitoring:person", args=[goal.employee_id])
     else:
         url = reverse("monitoring:home")

@@ -7,6 +7,7 @@ app_name = "monitoring"
 urlpatterns = [
     path("", actuals_views.my_progress, name="home"),
     path("people/<int:pk>/", actuals_views.person_progress, name="person"),
+    path("goals/<int:pk>/", actuals_views.goal_progress, name="goal"),
     path("goals/<int:pk>/actuals/", actuals_views.actual_enter, name="actual_enter"),
     path("team/", actuals_views.team, name="team"),
     path("import/", actuals_views.import_upload, name="import"),

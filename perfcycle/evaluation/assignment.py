@@ -1,0 +1,519 @@
+"""Who reviews whom: automatic assignment for a whole cycle, manual edits, and peer
+nomination by the employee with the manager's approval.
+
+``assignment_generate`` works on the whole cycle in a fixed number of queries: it
+reads the participants (with their managers' snapshots) and the existing forms once,
+decides in memory, and writes with ``bulk_create``. Peers come from the person's team
+(same manager first, then same department), never the person, their manager, their
+skip-level manager or their direct reports; a reviewer takes at most
+``max_forms_per_reviewer`` peer forms, chosen greedily by current load with ties
+broken by employee id, so the same input always gives the same assignment.
+
+Existing forms are kept as they are, so running the generation again creates only
+what is missing; submitted forms are never touched.
+
+Who may call what is the policy's job (``access.policy``: ``REVIEW_ASSIGN``,
+``REVIEW_NOMINATE_PEERS``, ``REVIEW_APPROVE_PEERS``); these services enforce the
+states and counts.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from perfcycle.accounts.models import User
+from perfcycle.audit.models import AuditAction
+from perfcycle.audit.services import (
+    AuditEntry,
+    audit_change,
+    audit_record,
+    audit_record_many,
+    snapshot,
+)
+from perfcycle.core.errors import DomainError
+from perfcycle.core.validation import field_error
+from perfcycle.cycles.models import Cycle, CycleParticipant, Phase, ReviewTemplate
+from perfcycle.evaluation.models import FormStatus, ReviewForm, ReviewSource
+from perfcycle.org.models import Employee
+
+DEFAULT_MAX_PEER_FORMS = 5
+# Reviewers can be assigned until the reviews are done.
+ASSIGNABLE_PHASES = frozenset(
+    {
+        Phase.DRAFT,
+        Phase.PLANNING,
+        Phase.IN_PROGRESS,
+        Phase.SELF_REVIEW,
+        Phase.REVIEW_360,
+        Phase.MANAGER_REVIEW,
+    }
+)
+FORM_OBJECT_TYPE = ReviewForm._meta.label_lower
+
+
+@dataclass
+class AssignmentReport:
+    """What one generation did: forms created per source, forms already there, and the
+    people who got fewer peers than asked for (employee id → peers they have)."""
+
+    created: dict[str, int] = field(default_factory=dict)
+    existing: int = 0
+    short_of_peers: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def total_created(self) -> int:
+        return sum(self.created.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": dict(sorted(self.created.items())),
+            "total_created": self.total_created,
+            "existing": self.existing,
+            "short_of_peers": {str(k): v for k, v in sorted(self.short_of_peers.items())},
+        }
+
+
+@dataclass(frozen=True)
+class _Person:
+    employee_id: int
+    name: str
+    manager_id: int | None
+    manager_name: str
+    skip_id: int | None
+    skip_name: str
+    department_id: int | None
+
+
+def _ensure_assignable(cycle: Cycle) -> ReviewTemplate:
+    if cycle.phase not in ASSIGNABLE_PHASES:
+        raise DomainError(
+            _("Reviewers can no longer change: the cycle “%(cycle)s” is in the %(phase)s phase.")
+            % {"cycle": cycle.name, "phase": cycle.get_phase_display()},
+            code="cycle_locked",
+        )
+    if cycle.template_id is None:
+        raise DomainError(
+            _("The cycle “%(cycle)s” has no review template yet.") % {"cycle": cycle.name},
+            code="cycle_incomplete",
+        )
+    return cycle.template  # type: ignore[return-value]
+
+
+def _load_people(cycle: Cycle) -> dict[int, _Person]:
+    """The participants with their manager snapshot; the skip-level manager is the
+    manager's own snapshot when the manager takes part, else the manager's manager now."""
+    rows = (
+        CycleParticipant.objects.filter(cycle=cycle)
+        .order_by("employee_id")
+        .values_list(
+            "employee_id",
+            "employee__name",
+            "manager_id",
+            "manager__name",
+            "manager__manager_id",
+            "manager__manager__name",
+            "department_id",
+        )
+    )
+    raw = list(rows)
+    snapshot_manager = {r[0]: (r[2], r[3]) for r in raw}
+    people: dict[int, _Person] = {}
+    for emp, name, mgr, mgr_name, live_skip, live_skip_name, dept in raw:
+        skip, skip_name = live_skip, live_skip_name or ""
+        if mgr is not None and mgr in snapshot_manager:
+            skip, skip_name = snapshot_manager[mgr]
+        people[emp] = _Person(emp, name, mgr, mgr_name or "", skip, skip_name or "", dept)
+    return people
+
+
+def _repr(cycle: Cycle, reviewer: str, reviewee: str, source: str) -> str:
+    return f"{cycle}: {reviewer} → {reviewee} ({source})"
+
+
+@transaction.atomic
+def assignment_generate(
+    *,
+    actor: User | None,
+    cycle: Cycle,
+    peers_per_person: int = 3,
+    max_forms_per_reviewer: int = DEFAULT_MAX_PEER_FORMS,
+    include_skip_level: bool = False,
+    include_upward: bool = True,
+) -> AssignmentReport:
+    """Create the review forms of every participant of ``cycle`` that do not exist yet."""
+    template = _ensure_assignable(cycle)
+    if peers_per_person < 0:
+        raise field_error("peers_per_person", _("The number of peers cannot be negative."))
+    if max_forms_per_reviewer < 1:
+        raise field_error(
+            "max_forms_per_reviewer", _("Each reviewer must be able to take at least one form.")
+        )
+    # One generation per cycle at a time (a no-op on SQLite, which locks the database).
+    Cycle.objects.select_for_update().filter(pk=cycle.pk).values_list("pk").first()
+    people = _load_people(cycle)
+    existing = list(
+        ReviewForm.objects.filter(cycle=cycle).values_list(
+            "reviewee_id", "reviewer_id", "source", "status"
+        )
+    )
+    taken: set[tuple[int, int, str]] = {(e, r, s) for e, r, s, _st in existing}
+    peer_load: dict[int, int] = defaultdict(int)
+    peers_of: dict[int, set[int]] = defaultdict(set)  # reviewee → reviewers (any status)
+    peer_count: dict[int, int] = defaultdict(int)  # reviewee → peer forms not declined
+    for reviewee, reviewer, source, status in existing:
+        if source == ReviewSource.PEER:
+            peers_of[reviewee].add(reviewer)
+            if status != FormStatus.DECLINED:
+                peer_load[reviewer] += 1
+                peer_count[reviewee] += 1
+
+    names = {p.employee_id: p.name for p in people.values()}
+    for p in people.values():
+        if p.manager_id is not None:
+            names.setdefault(p.manager_id, p.manager_name)
+        if p.skip_id is not None:
+            names.setdefault(p.skip_id, p.skip_name)
+
+    planned: list[tuple[int, int, str]] = []
+
+    def plan(reviewee: int, reviewer: int | None, source: str) -> None:
+        if reviewer is None:
+            return
+        key = (reviewee, reviewer, source)
+        if key not in taken:
+            taken.add(key)
+            planned.append(key)
+
+    reports_of: dict[int, list[int]] = defaultdict(list)  # manager → participants, by id
+    same_department: dict[int, list[int]] = defaultdict(list)
+    for p in people.values():  # in employee id order
+        if p.manager_id is not None:
+            reports_of[p.manager_id].append(p.employee_id)
+        if p.department_id is not None:
+            same_department[p.department_id].append(p.employee_id)
+
+    upward = include_upward and template.report_weight > 0
+    for p in people.values():
+        plan(p.employee_id, p.employee_id, ReviewSource.SELF)
+        plan(p.employee_id, p.manager_id, ReviewSource.MANAGER)
+        if include_skip_level and p.skip_id != p.employee_id:
+            plan(p.employee_id, p.skip_id, ReviewSource.SKIP)
+        if upward:
+            for report in reports_of.get(p.employee_id, ()):
+                plan(p.employee_id, report, ReviewSource.REPORT)
+
+    report = AssignmentReport()
+    for p in people.values():
+        wanted = peers_per_person - peer_count[p.employee_id]
+        if wanted <= 0:
+            continue
+        excluded = {p.employee_id, p.manager_id, p.skip_id, *reports_of.get(p.employee_id, ())}
+        excluded |= peers_of[p.employee_id]
+        tiers = [
+            reports_of.get(p.manager_id, []) if p.manager_id is not None else [],
+            same_department.get(p.department_id, []) if p.department_id is not None else [],
+        ]
+        seen: set[int | None] = set(excluded)
+        for tier in tiers:
+            if wanted <= 0:
+                break
+            candidates = [c for c in tier if c not in seen]
+            seen.update(candidates)
+            # Reviewers at the cap sort last, so the ``wanted`` least loaded suffice.
+            for candidate in heapq.nsmallest(wanted, candidates, key=lambda c: (peer_load[c], c)):
+                if peer_load[candidate] >= max_forms_per_reviewer:
+                    continue
+                plan(p.employee_id, candidate, ReviewSource.PEER)
+                peer_load[candidate] += 1
+                peers_of[p.employee_id].add(candidate)
+                peer_count[p.employee_id] += 1
+                wanted -= 1
+        if peer_count[p.employee_id] < peers_per_person:
+            report.short_of_peers[p.employee_id] = peer_count[p.employee_id]
+
+    forms = ReviewForm.objects.bulk_create(
+        [
+            ReviewForm(
+                cycle=cycle,
+                reviewee_id=reviewee,
+                reviewer_id=reviewer,
+                source=source,
+                status=FormStatus.OPEN,
+            )
+            for reviewee, reviewer, source in planned
+        ],
+        batch_size=1000,
+    )
+    for _reviewee, _reviewer, source in planned:
+        report.created[str(source)] = report.created.get(str(source), 0) + 1
+    report.existing = len(existing)
+
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=cycle,
+        after={
+            "review_assignment": report.as_dict(),
+            "settings": {
+                "peers_per_person": peers_per_person,
+                "max_forms_per_reviewer": max_forms_per_reviewer,
+                "include_skip_level": include_skip_level,
+                "include_upward": include_upward,
+            },
+        },
+        reason=_("Reviewers assigned automatically."),
+    )
+    audit_record_many(
+        actor=actor,
+        entries=[
+            AuditEntry(
+                action=AuditAction.CREATE,
+                object_type=FORM_OBJECT_TYPE,
+                object_id=str(form.pk),
+                object_repr=_repr(
+                    cycle,
+                    names.get(form.reviewer_id, str(form.reviewer_id)),
+                    names.get(form.reviewee_id, str(form.reviewee_id)),
+                    form.source,
+                ),
+                after={
+                    "cycle": cycle.pk,
+                    "reviewee": form.reviewee_id,
+                    "reviewer": form.reviewer_id,
+                    "source": form.source,
+                    "status": form.status,
+                },
+            )
+            for form in forms
+        ],
+    )
+    return report
+
+
+# Manual edits ---------------------------------------------------------------------------
+
+
+def _participant(
+    cycle: Cycle, employee: Employee, field_name: str, *, lock: bool = False
+) -> CycleParticipant:
+    """The participation of ``employee``; with ``lock``, held until the transaction ends
+    so that two nominations or approvals for one person cannot pass the count together."""
+    rows = CycleParticipant.objects.filter(cycle=cycle, employee=employee)
+    found = (rows.select_for_update() if lock else rows).first()
+    if found is None:
+        raise field_error(
+            field_name,
+            _("%(person)s does not take part in the cycle “%(cycle)s”.")
+            % {"person": employee, "cycle": cycle.name},
+            code="not_participant",
+        )
+    return found
+
+
+def _check_peer(cycle: Cycle, reviewee: CycleParticipant, reviewer: Employee) -> None:
+    if reviewer.pk == reviewee.employee_id:
+        raise field_error("reviewer", _("Nobody can be their own peer reviewer."), code="self_peer")
+    if reviewer.pk == reviewee.manager_id:
+        raise field_error(
+            "reviewer",
+            _("%(person)s is the manager and reviews as the manager, not as a peer.")
+            % {"person": reviewer},
+            code="manager_peer",
+        )
+    _participant(cycle, reviewer, "reviewer")
+
+
+def _form_audit(actor: Any, form: ReviewForm) -> None:
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=form,
+        after=snapshot(form, ["cycle", "reviewee", "reviewer", "source", "status"]),
+    )
+
+
+@transaction.atomic
+def review_form_add(
+    *, actor: User | None, cycle: Cycle, reviewee: Employee, reviewer: Employee, source: str
+) -> ReviewForm:
+    """Add one reviewer by hand, after or instead of the automatic assignment."""
+    _ensure_assignable(cycle)
+    if source not in ReviewSource.values:
+        raise field_error("source", _("Unknown review source “%(source)s”.") % {"source": source})
+    participant = _participant(cycle, reviewee, "reviewee")
+    if source == ReviewSource.SELF:
+        if reviewer.pk != reviewee.pk:
+            raise field_error("reviewer", _("A self-review is written by the person themselves."))
+    elif source == ReviewSource.PEER:
+        _check_peer(cycle, participant, reviewer)
+    elif reviewer.pk == reviewee.pk:
+        raise field_error(
+            "reviewer", _("Only the self-review is written by the person themselves.")
+        )
+    elif source == ReviewSource.REPORT:
+        _participant(cycle, reviewer, "reviewer")
+    if ReviewForm.objects.filter(
+        cycle=cycle, reviewee=reviewee, reviewer=reviewer, source=source
+    ).exists():
+        raise field_error(
+            "reviewer",
+            _("%(reviewer)s already reviews %(reviewee)s as %(source)s.")
+            % {
+                "reviewer": reviewer,
+                "reviewee": reviewee,
+                "source": ReviewSource(source).label,
+            },
+            code="duplicate",
+        )
+    form = ReviewForm.objects.create(
+        cycle=cycle, reviewee=reviewee, reviewer=reviewer, source=source, status=FormStatus.OPEN
+    )
+    _form_audit(actor, form)
+    return form
+
+
+@transaction.atomic
+def review_form_remove(*, actor: User | None, form: ReviewForm) -> None:
+    """Take a reviewer off; a submitted form stays."""
+    _ensure_assignable(form.cycle)
+    locked = ReviewForm.objects.select_for_update().get(pk=form.pk)
+    if locked.status == FormStatus.SUBMITTED:
+        raise DomainError(
+            _("This review has been submitted and can no longer be removed."),
+            code="form_submitted",
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        instance=locked,
+        before=snapshot(locked, ["cycle", "reviewee", "reviewer", "source", "status"]),
+    )
+    locked.delete()
+
+
+# Peer nomination -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def peers_nominate(
+    *,
+    actor: User | None,
+    cycle: Cycle,
+    reviewee: Employee,
+    reviewers: Sequence[Employee],
+) -> list[ReviewForm]:
+    """The employee proposes peers; each waits for the manager's approval.
+
+    Counting the peer forms already there (except declined ones), the total must lie
+    within the template's ``peer_min..peer_max``.
+    """
+    template = _ensure_assignable(cycle)
+    participant = _participant(cycle, reviewee, "reviewee", lock=True)
+    if not reviewers:
+        raise field_error("reviewers", _("Choose at least one peer."))
+    ids = [r.pk for r in reviewers]
+    if len(set(ids)) != len(ids):
+        raise field_error("reviewers", _("The same peer is named twice."), code="duplicate")
+    for reviewer in reviewers:
+        _check_peer(cycle, participant, reviewer)
+    current = ReviewForm.objects.filter(
+        cycle=cycle, reviewee=reviewee, source=ReviewSource.PEER
+    ).values_list("reviewer_id", "status")
+    already = {r for r, _status in current}
+    counted = sum(1 for _r, status in current if status != FormStatus.DECLINED)
+    repeated = [r for r in reviewers if r.pk in already]
+    if repeated:
+        raise field_error(
+            "reviewers",
+            _("Already asked for a peer review: %(names)s.")
+            % {"names": ", ".join(str(r) for r in repeated)},
+            code="duplicate",
+        )
+    total = counted + len(reviewers)
+    if total > template.peer_max:
+        raise field_error(
+            "reviewers",
+            _("At most %(max)s peers may review you; with these you would have %(total)s.")
+            % {"max": template.peer_max, "total": total},
+            code="too_many_peers",
+        )
+    if total < template.peer_min:
+        raise field_error(
+            "reviewers",
+            _("Name at least %(min)s peers in all; with these you would have %(total)s.")
+            % {"min": template.peer_min, "total": total},
+            code="too_few_peers",
+        )
+    nominated_by = actor if getattr(actor, "pk", None) else None
+    forms = [
+        ReviewForm.objects.create(
+            cycle=cycle,
+            reviewee=reviewee,
+            reviewer=reviewer,
+            source=ReviewSource.PEER,
+            status=FormStatus.NOMINATED,
+            nominated_by=nominated_by,
+        )
+        for reviewer in reviewers
+    ]
+    for form in forms:
+        _form_audit(actor, form)
+    return forms
+
+
+def _ensure_nominated(form: ReviewForm) -> None:
+    if form.source != ReviewSource.PEER or form.status != FormStatus.NOMINATED:
+        raise DomainError(
+            _("Only a nominated peer awaiting approval can be approved or declined."),
+            code="not_nominated",
+        )
+
+
+@transaction.atomic
+def peers_approve(
+    *, actor: User | None, form: ReviewForm, expected_version: int | None = None
+) -> ReviewForm:
+    """The manager accepts a nominated peer: the form opens for the reviewer."""
+    cycle = form.cycle
+    template = _ensure_assignable(cycle)
+    _ensure_nominated(form)
+    _participant(cycle, form.reviewee, "reviewee", lock=True)
+    active = (
+        ReviewForm.objects.active()
+        .filter(cycle=cycle, reviewee_id=form.reviewee_id, source=ReviewSource.PEER)
+        .count()
+    )
+    if active >= template.peer_max:
+        raise DomainError(
+            _("%(person)s already has the most peers allowed (%(max)s).")
+            % {"person": form.reviewee, "max": template.peer_max},
+            code="too_many_peers",
+        )
+    before = snapshot(form, ["status"])
+    form.status = FormStatus.OPEN
+    form.save_versioned(expected_version=expected_version, update_fields=["status"])
+    audit_change(actor=actor, instance=form, before=before)
+    return form
+
+
+@transaction.atomic
+def peers_decline(
+    *, actor: User | None, form: ReviewForm, reason: str, expected_version: int | None = None
+) -> ReviewForm:
+    """The manager turns a nominated peer down, saying why."""
+    _ensure_assignable(form.cycle)
+    _ensure_nominated(form)
+    if not reason.strip():
+        raise field_error("reason", _("Say why this peer is declined."))
+    before = snapshot(form, ["status"])
+    form.status = FormStatus.DECLINED
+    form.save_versioned(expected_version=expected_version, update_fields=["status"])
+    audit_change(actor=actor, instance=form, before=before, reason=reason.strip())
+    return form
