@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404
 
@@ -357,6 +358,13 @@ def scope(
     elif Grant.DIRECT in grants:
         condition |= models.Q(**{f"{subject}manager": me.pk})
     return queryset.filter(condition)
+
+
+def require(request: Any, action: Action, obj: Any = None) -> None:
+    """Refuse with 403 unless ``request.user`` may ``action`` (``obj``). Pages and the API
+    both call this after reading the object with ``get_visible_or_404``."""
+    if not may(request.user, action, obj):
+        raise PermissionDenied
 
 
 M = TypeVar("M", bound=models.Model)

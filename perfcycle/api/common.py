@@ -1,14 +1,10 @@
-"""Pieces every router shares: the error responses, the permission check, import reports."""
+"""Pieces every router shares: the error responses and import reports; ``require`` is the
+policy's own (re-exported so routers import it from one place)."""
 
-from typing import Any
-
-from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Field, Schema
 
-from perfcycle.access.policy import Action, may
+from perfcycle.access.policy import require as require  # the one permission check
 from perfcycle.api.errors import ErrorOut
-from perfcycle.core.errors import Forbidden
 
 ERRORS: dict[int, type] = {
     400: ErrorOut,
@@ -18,12 +14,6 @@ ERRORS: dict[int, type] = {
     409: ErrorOut,
     422: ErrorOut,
 }
-
-
-def require(request: HttpRequest, action: Action, obj: Any = None) -> None:
-    """Refuse with 403 unless the policy allows ``action`` (callers 404 invisible objects first)."""
-    if not may(request.user, action, obj):
-        raise Forbidden(_("You may not do this."))
 
 
 class ImportChange(Schema):

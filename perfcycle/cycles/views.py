@@ -13,7 +13,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from perfcycle.access.policy import Action, get_visible_or_404, may
+from perfcycle.access.policy import Action, get_visible_or_404, may, require
 from perfcycle.audit.models import AuditEvent
 from perfcycle.core.errors import DomainError
 from perfcycle.core.forms import add_domain_error
@@ -45,11 +44,6 @@ SOURCE_LABELS = {
 def _posted(request: HttpRequest) -> Any:
     """The submitted data on a POST (even an empty one), else None: an unbound form."""
     return request.POST if request.method == "POST" else None
-
-
-def _require(request: HttpRequest, action: Action, obj: object = None) -> None:
-    if not may(request.user, action, obj):
-        raise PermissionDenied
 
 
 def _cycle(request: HttpRequest, pk: int) -> Cycle:
@@ -102,7 +96,7 @@ def template_facts(template: ReviewTemplate | None) -> dict[str, Any]:
 
 @login_required
 def cycle_list(request: HttpRequest) -> HttpResponse:
-    _require(request, Action.CYCLE_VIEW)
+    require(request, Action.CYCLE_VIEW)
     cycles = (
         Cycle.objects.select_related("template", "grade_scale")
         .annotate(participant_count=Count("participants"))
@@ -155,7 +149,7 @@ def cycle_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     cycle = None
     if pk is not None:
         cycle = _cycle(request, pk)
-    _require(request, Action.CYCLE_MANAGE, cycle)
+    require(request, Action.CYCLE_MANAGE, cycle)
     if cycle is None:
         start, end = _current_quarter(dt.date.today())
         initial = {
@@ -195,7 +189,7 @@ def cycle_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def cycle_participants(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _cycle(request, pk)
-    _require(request, Action.CYCLE_MANAGE, cycle)
+    require(request, Action.CYCLE_MANAGE, cycle)
     form = ParticipantsForm(_posted(request), cycle=cycle)
     preview = None
     if request.method == "POST" and form.is_valid():
@@ -256,7 +250,7 @@ def cycle_participants(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def cycle_transition(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _cycle(request, pk)
-    _require(request, Action.CYCLE_MANAGE, cycle)
+    require(request, Action.CYCLE_MANAGE, cycle)
     form = TransitionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Unknown phase."))

@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -23,6 +22,7 @@ from perfcycle.access.policy import (
     get_visible_or_404,
     may,
     relation,
+    require,
 )
 from perfcycle.charts import svg
 from perfcycle.core.errors import DomainError
@@ -55,11 +55,6 @@ class ActualsImportForm(forms.Form):
         label=gettext_lazy("Cycle"), queryset=Cycle.objects.order_by("-start_date")
     )
     file = forms.FileField(label=gettext_lazy("File (CSV or XLSX)"))
-
-
-def _require(request: HttpRequest, action: Action, obj: object = None) -> None:
-    if not may(request.user, action, obj):
-        raise PermissionDenied
 
 
 TABS = (
@@ -206,7 +201,7 @@ def actual_enter(request: HttpRequest, pk: int) -> HttpResponse:
         Goal.objects.select_related("cycle", "employee", "department__head"),
         pk=pk,
     )
-    _require(request, Action.ACTUAL_ENTER, goal)
+    require(request, Action.ACTUAL_ENTER, goal)
     form = ActualForm(request.POST)
     if form.is_valid():
         try:
@@ -245,7 +240,7 @@ def actual_enter(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def team(request: HttpRequest) -> HttpResponse:
-    _require(request, Action.TEAM_MONITOR)
+    require(request, Action.TEAM_MONITOR)
     context = cycle_context(request)
     cycle: Cycle | None = context["cycle"]
     rows = pace.team_pace(request.user, cycle) if cycle is not None else []
@@ -291,7 +286,7 @@ def _runner(request: HttpRequest, cycle: Cycle) -> Runner:
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Step 1: upload a file for a cycle; it is checked in a dry run and kept."""
-    _require(request, Action.ACTUAL_IMPORT)
+    require(request, Action.ACTUAL_IMPORT)
     form = ActualsImportForm(
         request.POST if request.method == "POST" else None,
         request.FILES or None,
@@ -328,7 +323,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 2: see what the import would do, or every bad row; then confirm."""
-    _require(request, Action.ACTUAL_IMPORT)
+    require(request, Action.ACTUAL_IMPORT)
     stored = get_object_or_404(ImportFile, pk=pk, uploaded_by=request.user, kind=IMPORT_KIND)
     cycle = Cycle.objects.filter(pk=(stored.report or {}).get("cycle_id")).first()
     if cycle is None:

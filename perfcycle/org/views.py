@@ -6,14 +6,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from perfcycle.access.policy import Action, get_visible_or_404, may
+from perfcycle.access.policy import Action, get_visible_or_404, may, require
 from perfcycle.audit.models import AuditEvent
 from perfcycle.core.errors import DomainError
 from perfcycle.core.forms import add_domain_error
@@ -26,14 +25,9 @@ from perfcycle.org.models import Department, Employee, EmployeeStatus
 PAGE_SIZE = 50
 
 
-def _require(request: HttpRequest, action: Action, obj: object = None) -> None:
-    if not may(request.user, action, obj):
-        raise PermissionDenied
-
-
 @login_required
 def org_chart(request: HttpRequest) -> HttpResponse:
-    _require(request, Action.ORG_CHART_VIEW)
+    require(request, Action.ORG_CHART_VIEW)
     return render(
         request,
         "org/chart.html",
@@ -86,9 +80,9 @@ def department_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
         department = get_visible_or_404(
             request.user, Action.DEPARTMENT_VIEW, Department.objects, pk=pk
         )
-        _require(request, Action.DEPARTMENT_CHANGE, department)
+        require(request, Action.DEPARTMENT_CHANGE, department)
     else:
-        _require(request, Action.DEPARTMENT_CREATE)
+        require(request, Action.DEPARTMENT_CREATE)
     form = DepartmentForm(request.POST or None, instance=department)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -121,7 +115,7 @@ def department_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
 
 @login_required
 def employee_list(request: HttpRequest) -> HttpResponse:
-    _require(request, Action.EMPLOYEE_LIST)
+    require(request, Action.EMPLOYEE_LIST)
     search = request.GET.get("q", "").strip()
     status = request.GET.get("status", EmployeeStatus.ACTIVE)
     if status not in {"", *EmployeeStatus.values}:
@@ -193,9 +187,9 @@ def employee_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         employee = get_visible_or_404(
             request.user, Action.EMPLOYEE_VIEW, Employee.objects.select_related("manager"), pk=pk
         )
-        _require(request, Action.EMPLOYEE_CHANGE, employee)
+        require(request, Action.EMPLOYEE_CHANGE, employee)
     else:
-        _require(request, Action.EMPLOYEE_CREATE)
+        require(request, Action.EMPLOYEE_CREATE)
     form = EmployeeForm(request.POST or None, instance=employee)
     if request.method == "POST" and form.is_valid():
         try:
@@ -222,7 +216,7 @@ def employee_login(request: HttpRequest, pk: int) -> HttpResponse:
     employee = get_visible_or_404(
         request.user, Action.EMPLOYEE_VIEW, Employee.objects.select_related("user"), pk=pk
     )
-    _require(request, Action.EMPLOYEE_CHANGE, employee)
+    require(request, Action.EMPLOYEE_CHANGE, employee)
     initial = {"username": employee.user.username if employee.user else employee.employee_number}
     form = LoginForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -257,7 +251,7 @@ def _runner(request: HttpRequest, importer: Any) -> Runner:
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Step 1: upload a file; it is validated in a dry run and kept for confirmation."""
-    _require(request, Action.EMPLOYEE_IMPORT)
+    require(request, Action.EMPLOYEE_IMPORT)
     form = ImportForm(
         request.POST or None,
         request.FILES or None,
@@ -266,7 +260,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         kind = form.cleaned_data["kind"]
         action, importer = IMPORTERS[kind]
-        _require(request, action)
+        require(request, action)
         upload = form.cleaned_data["file"]
         stored = import_file_check(
             actor=request.user,
@@ -286,7 +280,7 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 2: see what the import would do, or every bad row; then confirm."""
     stored = get_object_or_404(ImportFile, pk=pk, uploaded_by=request.user)
     action, importer = IMPORTERS[stored.kind]
-    _require(request, action)
+    require(request, action)
     if request.method == "POST" and stored.status == ImportStatus.PREVIEWED:
         try:
             report = import_file_apply(stored=stored, run=_runner(request, importer))

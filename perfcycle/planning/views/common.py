@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.text import capfirst
@@ -15,9 +14,9 @@ from perfcycle.access.policy import (
     Action,
     Relation,
     get_visible_or_404,
-    may,
     relation,
 )
+from perfcycle.access.policy import require as require  # the one permission check
 from perfcycle.cycles import phases
 from perfcycle.cycles.models import Cycle
 from perfcycle.org.models import Employee
@@ -32,11 +31,6 @@ from perfcycle.planning.models import (
 def posted(request: HttpRequest) -> Any:
     """The submitted data on a POST (even an empty one), else None: an unbound form."""
     return request.POST if request.method == "POST" else None
-
-
-def require(request: HttpRequest, action: Action, obj: object = None) -> None:
-    if not may(request.user, action, obj):
-        raise PermissionDenied
 
 
 def chosen_cycle(request: HttpRequest) -> Cycle | None:
