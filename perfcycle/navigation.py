@@ -30,7 +30,7 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem("plan", _("Plan"), "planning:home", hint=_("Goals and agreement")),
     NavItem("monitor", _("Monitor"), "monitoring:home", hint=_("Actuals, check-ins, observations")),
-    NavItem("evaluate", _("Evaluate"), None, hint=_("Reviews and scores")),
+    NavItem("evaluate", _("Evaluate"), "evaluation:home", hint=_("Reviews and scores")),
     NavItem("calibrate", _("Calibrate"), None, hint=_("Calibration, release, appeals")),
     NavItem("reward", _("Reward"), None, hint=_("Bonuses, promotions, improvement plans")),
     NavItem("improve", _("Improve"), None, hint=_("Retrospective and next targets")),
@@ -52,6 +52,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "planning": "plan",
         "cycles": "plan",
         "monitoring": "monitor",
+        "evaluation": "evaluate",
     }.get(namespace, namespace)
     items = []
     for item in NAV:

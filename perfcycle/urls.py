@@ -14,6 +14,7 @@ urlpatterns = [
     path("cycles/", include("perfcycle.cycles.urls")),
     path("plan/", include("perfcycle.planning.urls")),
     path("monitor/", include("perfcycle.monitoring.urls")),
+    path("evaluate/", include("perfcycle.evaluation.urls")),
     path("admin/audit/", include("perfcycle.audit.urls")),
     path("notifications/", include("perfcycle.notifications.urls")),
     path("api/v1/", api.urls),

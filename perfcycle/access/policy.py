@@ -120,6 +120,12 @@ class Action(StrEnum):
     REVIEW_FORM_VIEW = "evaluation.form.view"
     REVIEW_FORM_FILL = "evaluation.form.fill"
     REVIEW_PROGRESS = "evaluation.progress.view"
+    REVIEW_REMIND = "evaluation.progress.remind"
+    REVIEW_TEMPLATE_MANAGE = "evaluation.template.manage"
+    SCORE_VIEW = "evaluation.score.view"
+    SCORE_OVERRIDE = "evaluation.score.override"
+    SCORE_COMPUTE = "evaluation.score.compute"
+    RELIABILITY_VIEW = "evaluation.reliability.view"
 
 
 _TEAM = frozenset({Grant.HR, Grant.SELF, Grant.DIRECT, Grant.INDIRECT})
@@ -190,6 +196,15 @@ RULES: Mapping[Action, frozenset[Grant]] = {
     Action.REVIEW_FORM_VIEW: frozenset({Grant.AUTHOR, Grant.HR}),
     Action.REVIEW_FORM_FILL: frozenset({Grant.AUTHOR}),
     Action.REVIEW_PROGRESS: frozenset({Grant.HR, Grant.MANAGER}),
+    Action.REVIEW_REMIND: frozenset({Grant.HR, Grant.MANAGER}),
+    Action.REVIEW_TEMPLATE_MANAGE: _HR,
+    # Scores and grades are invisible to the person before release (the calibrate
+    # stage releases them); their managers and HR see them with the breakdown. A
+    # manager may override a goal's score, with a written reason.
+    Action.SCORE_VIEW: _MANAGERS,
+    Action.SCORE_OVERRIDE: _MANAGERS,
+    Action.SCORE_COMPUTE: _HR,
+    Action.RELIABILITY_VIEW: _HR,
 }
 
 

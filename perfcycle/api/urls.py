@@ -11,6 +11,7 @@ from perfcycle.api import errors
 from perfcycle.api.auth import AUTH
 from perfcycle.api.coaching import router as coaching_router
 from perfcycle.api.cycles import router as cycles_router
+from perfcycle.api.evaluation import router as evaluation_router
 from perfcycle.api.monitoring import router as monitoring_router
 from perfcycle.api.notifications import router as notifications_router
 from perfcycle.api.org import router as org_router
@@ -47,4 +48,5 @@ api.add_router("/", cycles_router)
 api.add_router("/", planning_router)
 api.add_router("/", coaching_router)
 api.add_router("/", monitoring_router)
+api.add_router("/", evaluation_router)
 api.add_router("/", notifications_router)

@@ -187,6 +187,14 @@ class Cycle(VersionedModel):
         verbose_name=_("grade scale"),
     )
     participant_rule = models.JSONField(_("participants rule"), default=dict, blank=True)
+    normalise_ratings = models.BooleanField(
+        _("normalise ratings per rater"),
+        default=False,
+        help_text=_(
+            "Score competencies from z-normalised ratings, so that lenient and harsh raters "
+            "weigh the same."
+        ),
+    )
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 

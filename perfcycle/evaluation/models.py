@@ -181,3 +181,41 @@ class GoalScoreOverride(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.goal}: {self.points}"
+
+
+class ScoreResult(models.Model):
+    """A person's stored result for a cycle, as the scoring service last computed it.
+
+    ``breakdown`` keeps every input, weight and rule that produced the numbers (the
+    same structure the breakdown page shows), so a stored score explains itself even
+    after later changes to actuals or ratings. Calibration starts from these rows.
+    """
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="score_results")
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="score_results")
+    goals_score = models.DecimalField(_("goals score"), null=True, blank=True, **POINTS)
+    competencies_score = models.DecimalField(
+        _("competencies score"), null=True, blank=True, **POINTS
+    )
+    overall_score = models.DecimalField(_("overall score"), null=True, blank=True, **POINTS)
+    grade = models.CharField(_("grade"), max_length=8, blank=True)
+    complete = models.BooleanField(_("complete"), default=False)
+    normalised = models.BooleanField(_("normalised ratings"), default=False)
+    breakdown = models.JSONField(_("breakdown"), default=dict)
+    computed_at = models.DateTimeField(_("computed"))
+    computed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("score result")
+        ordering = ["cycle", "employee"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "employee"], name="score_result_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle}: {self.employee} {self.overall_score} {self.grade}"
+
+    def policy_subject(self) -> Employee:
+        return self.employee

@@ -93,6 +93,12 @@ _row(Action.REVIEW_APPROVE_PEERS,     (True, True, True, True),   (False, True, 
 _row(Action.REVIEW_FORM_VIEW,         (True, True, True, True),   (False, False, False, False),   (False, False))
 _row(Action.REVIEW_FORM_FILL,         (False, False, False, False), (False, False, False, False), (False, False))
 _row(Action.REVIEW_PROGRESS,          True,                       True,                           False)
+_row(Action.REVIEW_REMIND,            True,                       True,                           False)
+_row(Action.REVIEW_TEMPLATE_MANAGE,   True,                       False,                          False)
+_row(Action.SCORE_VIEW,               (True, True, True, True),   (False, True, True, False),     (False, False))
+_row(Action.SCORE_OVERRIDE,           (True, True, True, True),   (False, True, True, False),     (False, False))
+_row(Action.SCORE_COMPUTE,            True,                       False,                          False)
+_row(Action.RELIABILITY_VIEW,         True,                       False,                          False)
 # fmt: on
 
 
