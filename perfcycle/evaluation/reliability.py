@@ -464,11 +464,13 @@ def normalise_ratings(
     scale_min: float,
     scale_max: float,
     min_ratings: int = 5,
+    eligible_raters: Iterable[Hashable] | None = None,
 ) -> list[NormalisedRating]:
     """Per-rater z-score normalisation onto the population mean and spread, clamped.
 
     Returns one row per input rating, in input order, with the raw and the normalised
-    value side by side.
+    value side by side. Only raters with at least ``min_ratings`` ratings (and, when
+    ``eligible_raters`` is given, among them) are normalised; the others pass through.
     """
     rows = _ratings(ratings, scale_min, scale_max)
     if not rows:
@@ -479,8 +481,13 @@ def normalise_ratings(
     by_rater: dict[Hashable, list[float]] = defaultdict(list)
     for r in rows:
         by_rater[r.rater].append(r.value)
+    allowed = None if eligible_raters is None else set(eligible_raters)
     stats = {
-        rater: (statistics.fmean(vs), statistics.pstdev(vs), len(vs) >= min_ratings)
+        rater: (
+            statistics.fmean(vs),
+            statistics.pstdev(vs),
+            len(vs) >= min_ratings and (allowed is None or rater in allowed),
+        )
         for rater, vs in by_rater.items()
     }
 
