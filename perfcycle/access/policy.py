@@ -122,6 +122,7 @@ class Action(StrEnum):
     REVIEW_PROGRESS = "evaluation.progress.view"
     REVIEW_REMIND = "evaluation.progress.remind"
     REVIEW_TEMPLATE_MANAGE = "evaluation.template.manage"
+    SCORE_LIST = "evaluation.score.list"
     SCORE_VIEW = "evaluation.score.view"
     SCORE_OVERRIDE = "evaluation.score.override"
     SCORE_COMPUTE = "evaluation.score.compute"
@@ -201,6 +202,7 @@ RULES: Mapping[Action, frozenset[Grant]] = {
     # Scores and grades are invisible to the person before release (the calibrate
     # stage releases them); their managers and HR see them with the breakdown. A
     # manager may override a goal's score, with a written reason.
+    Action.SCORE_LIST: frozenset({Grant.HR, Grant.MANAGER}),
     Action.SCORE_VIEW: _MANAGERS,
     Action.SCORE_OVERRIDE: _MANAGERS,
     Action.SCORE_COMPUTE: _HR,

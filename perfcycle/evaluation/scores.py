@@ -73,7 +73,7 @@ from perfcycle.evaluation.models import (
     TemplateCompetency,
 )
 from perfcycle.org.models import Employee
-from perfcycle.planning.explain import describe_rule
+from perfcycle.planning.explain import describe_rule, number
 from perfcycle.planning.models import Goal, GoalKind, KeyResult, OwnerType
 from perfcycle.planning.scoring import score as rule_score
 
@@ -189,6 +189,41 @@ class PersonScore:
     def complete(self) -> bool:
         return not self.missing
 
+    # The arithmetic written out with the numbers used, for the breakdown page.
+
+    def goals_formula(self) -> str:
+        scored = [g for g in self.goals if g.points is not None]
+        return _weighted_formula(
+            [(g.weight, g.points) for g in scored if g.points is not None], self.goals_score
+        )
+
+    def source_formula(self, source: str) -> str:
+        rated = [
+            (c.weight, c.by_source[source].mean) for c in self.competencies if source in c.by_source
+        ]
+        line = next((s for s in self.sources if s.source == source), None)
+        return _weighted_formula(rated, line.score if line else None)
+
+    def competencies_formula(self) -> str:
+        used = [(s.weight, s.score) for s in self.sources if s.effective_weight and s.score]
+        return _weighted_formula(used, self.competencies_rating)
+
+    def competencies_points_formula(self) -> str:
+        if self.competencies_rating is None:
+            return ""
+        return (
+            f"{number(self.competencies_rating)} ÷ {self.rating_max} × 100 = "
+            f"{number(self.competencies_score)}"
+        )
+
+    def overall_formula(self) -> str:
+        parts = []
+        if self.goals_score is not None and self.goals_weight:
+            parts.append((self.goals_weight, self.goals_score))
+        if self.competencies_score is not None and self.competencies_weight:
+            parts.append((self.competencies_weight, self.competencies_score))
+        return _weighted_formula(parts, self.overall_score)
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: decimals as strings, for stored results and the API."""
         data = asdict(self)
@@ -197,6 +232,18 @@ class PersonScore:
             goal["overridden"] = line.overridden
             goal["contribution"] = line.contribution
         return to_json_value(data)
+
+
+def _weighted_formula(parts: list[tuple[Decimal, Decimal]], result: Decimal | None) -> str:
+    """``(60 × 110 + 40 × 75) ÷ 100 = 96.00``, or a plain mean when the weights are 0."""
+    if not parts or result is None:
+        return ""
+    total = sum((w for w, _v in parts), ZERO)
+    if not total:
+        terms = " + ".join(number(v) for _w, v in parts)
+        return f"({terms}) ÷ {len(parts)} = {number(result)}"
+    terms = " + ".join(f"{number(w)} × {number(v)}" for w, v in parts)
+    return f"({terms}) ÷ {number(total)} = {number(result)}"
 
 
 # --- Goals --------------------------------------------------------------------------------

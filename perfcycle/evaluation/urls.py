@@ -1,7 +1,16 @@
-from perfcycle.evaluation.views import assignment, forms, progress, reliability, scores, templates
+from perfcycle.evaluation.views import (
+    assignment,
+    forms,
+    home,
+    progress,
+    reliability,
+    scores,
+    templates,
+)
 
 app_name = "evaluation"
 urlpatterns = [
+    *home.urlpatterns,
     *forms.urlpatterns,
     *templates.urlpatterns,
     *assignment.urlpatterns,

@@ -95,6 +95,7 @@ _row(Action.REVIEW_FORM_FILL,         (False, False, False, False), (False, Fals
 _row(Action.REVIEW_PROGRESS,          True,                       True,                           False)
 _row(Action.REVIEW_REMIND,            True,                       True,                           False)
 _row(Action.REVIEW_TEMPLATE_MANAGE,   True,                       False,                          False)
+_row(Action.SCORE_LIST,               True,                       True,                           False)
 _row(Action.SCORE_VIEW,               (True, True, True, True),   (False, True, True, False),     (False, False))
 _row(Action.SCORE_OVERRIDE,           (True, True, True, True),   (False, True, True, False),     (False, False))
 _row(Action.SCORE_COMPUTE,            True,                       False,                          False)

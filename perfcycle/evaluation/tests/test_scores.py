@@ -269,3 +269,13 @@ def test_a_person_outside_the_cycle(company, world):
     with pytest.raises(DomainError) as exc:
         person_score(world["cycle"], company.stranger)
     assert exc.value.code == "not_a_participant"
+
+
+def test_the_arithmetic_is_written_out(company, world):
+    rate_everyone(company, world)
+    s = person_score(world["cycle"], company.direct)
+    assert s.goals_formula() == "(60 × 110 + 40 × 75) ÷ 100 = 96"
+    assert s.source_formula("manager") == "(60 × 4 + 40 × 3) ÷ 100 = 3.6"
+    assert s.competencies_formula() == "(60 × 3.6 + 20 × 3.6 + 10 × 5) ÷ 90 = 3.76"
+    assert s.competencies_points_formula() == "3.76 ÷ 5 × 100 = 75.2"
+    assert s.overall_formula() == "(70 × 96 + 30 × 75.2) ÷ 100 = 89.76"
