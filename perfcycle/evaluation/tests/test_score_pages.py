@@ -11,12 +11,12 @@ from perfcycle.audit.models import AuditEvent
 from perfcycle.cycles.models import CycleParticipant
 from perfcycle.evaluation.models import GoalScoreOverride, ScoreResult
 from perfcycle.evaluation.tests.test_scores import rate_everyone, review
-from perfcycle.evaluation.tests.test_scores import world as world  # noqa: F401 - fixture
+from perfcycle.evaluation.tests.test_scores import world as world
 from tests.factories import EmployeeFactory, GoalFactory
 
 
 @pytest.fixture
-def rated(company, world):  # noqa: F811
+def rated(company, world):
     rate_everyone(company, world)
     return world
 
