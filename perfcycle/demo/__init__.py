@@ -21,14 +21,16 @@ DEMO_LOGINS: list[tuple[str, str]] = [
 
 STEPS: list[tuple[str, str]] = [
     ("org", "perfcycle.org.demo.load"),
+    ("templates", "perfcycle.evaluation.demo.load_templates"),
     ("plan", "perfcycle.planning.demo.load"),
     ("monitor", "perfcycle.monitoring.demo.load"),
     ("reminders", "perfcycle.notifications.demo.load"),
+    ("evaluate", "perfcycle.evaluation.demo.load"),
 ]
 
 
-def demo_load(*, stdout: Any = None) -> list[str]:
-    """Run the steps not yet applied; return their names."""
+def demo_load(*, stdout: Any = None, until: str | None = None) -> list[str]:
+    """Run the steps not yet applied (up to and including ``until``); return their names."""
     from django.db import transaction
     from django.test.utils import override_settings
 
@@ -39,6 +41,8 @@ def demo_load(*, stdout: Any = None) -> list[str]:
     applied: list[str] = []
     for name, target in STEPS:
         if name in done:
+            if name == until:
+                break
             continue
         step: Callable[..., None] = import_string(target)
         # The demo's people have no real mailboxes: reminders reach their inboxes only.
@@ -50,4 +54,6 @@ def demo_load(*, stdout: Any = None) -> list[str]:
             step(stdout=stdout)
             DemoStep.objects.create(name=name)
         applied.append(name)
+        if name == until:
+            break
     return applied

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from perfcycle.accounts.models import User
@@ -41,6 +41,7 @@ from perfcycle.core.errors import DomainError
 from perfcycle.core.validation import field_error
 from perfcycle.cycles.models import Cycle, CycleParticipant, Phase, ReviewTemplate
 from perfcycle.evaluation.models import FormStatus, ReviewForm, ReviewSource
+from perfcycle.evaluation.templates import template_check_complete
 from perfcycle.org.models import Employee
 
 DEFAULT_MAX_PEER_FORMS = 5
@@ -106,6 +107,14 @@ def _ensure_assignable(cycle: Cycle) -> ReviewTemplate:
     return cycle.template  # type: ignore[return-value]
 
 
+def _ensure_ready(cycle: Cycle) -> ReviewTemplate:
+    """Assignable, and its template complete: nobody is asked to review with a template
+    whose competency weights do not add up or whose anchors are off the scale."""
+    template = _ensure_assignable(cycle)
+    template_check_complete(template)
+    return template
+
+
 def _load_people(cycle: Cycle) -> dict[int, _Person]:
     """The participants with their manager snapshot; the skip-level manager is the
     manager's own snapshot when the manager takes part, else the manager's manager now."""
@@ -147,8 +156,10 @@ def assignment_generate(
     include_skip_level: bool = False,
     include_upward: bool = True,
 ) -> AssignmentReport:
-    """Create the review forms of every participant of ``cycle`` that do not exist yet."""
-    template = _ensure_assignable(cycle)
+    """Create the review forms of every participant of ``cycle`` that do not exist yet.
+
+    Refuses (``template_incomplete``) while the cycle's template is not complete."""
+    template = _ensure_ready(cycle)
     if peers_per_person < 0:
         raise field_error("peers_per_person", _("The number of peers cannot be negative."))
     if max_forms_per_reviewer < 1:
@@ -343,8 +354,9 @@ def _form_audit(actor: Any, form: ReviewForm) -> None:
 def review_form_add(
     *, actor: User | None, cycle: Cycle, reviewee: Employee, reviewer: Employee, source: str
 ) -> ReviewForm:
-    """Add one reviewer by hand, after or instead of the automatic assignment."""
-    _ensure_assignable(cycle)
+    """Add one reviewer by hand, after or instead of the automatic assignment (refused
+    while the cycle's template is incomplete, like the automatic one)."""
+    _ensure_ready(cycle)
     if source not in ReviewSource.values:
         raise field_error("source", _("Unknown review source “%(source)s”.") % {"source": source})
     participant = _participant(cycle, reviewee, "reviewee")
@@ -517,3 +529,150 @@ def peers_decline(
     form.save_versioned(expected_version=expected_version, update_fields=["status"])
     audit_change(actor=actor, instance=form, before=before, reason=reason.strip())
     return form
+
+
+# Reading ---------------------------------------------------------------------------------
+
+
+def assignment_participants(cycle: Cycle, *, department_id: int | None = None) -> Any:
+    """The cycle's participants for the assignment table, in name order (one query per
+    page, whatever the size); their forms come from ``assignment_forms``."""
+    qs = (
+        CycleParticipant.objects.filter(cycle=cycle)
+        .select_related("employee", "department", "manager")
+        .order_by("employee__name", "employee_id")
+    )
+    if department_id is not None:
+        qs = qs.filter(department_id=department_id)
+    return qs
+
+
+def assignment_forms(cycle: Cycle, reviewee_ids: Sequence[int]) -> dict[int, list[ReviewForm]]:
+    """The forms of these reviewees with their reviewers, in one query (for HR only:
+    it names every reviewer)."""
+    found: dict[int, list[ReviewForm]] = defaultdict(list)
+    forms = (
+        ReviewForm.objects.filter(cycle=cycle, reviewee_id__in=list(reviewee_ids))
+        .select_related("reviewer")
+        .order_by("reviewee_id", "source", "reviewer__name", "id")
+    )
+    for form in forms:
+        found[form.reviewee_id].append(form)
+    return found
+
+
+class NominationState(models.TextChoices):
+    """What the person who nominated a peer may know: never whether the peer has written
+    their review, only whether the manager accepted the nomination."""
+
+    NOMINATED = "nominated", _("awaiting approval")
+    APPROVED = "approved", _("approved")
+    DECLINED = "declined", _("declined")
+
+
+def nomination_state(form: ReviewForm) -> NominationState:
+    if form.status == FormStatus.NOMINATED:
+        return NominationState.NOMINATED
+    if form.status == FormStatus.DECLINED:
+        return NominationState.DECLINED
+    return NominationState.APPROVED
+
+
+@dataclass(frozen=True)
+class Nomination:
+    form_id: int
+    reviewee_id: int
+    reviewee_name: str
+    reviewer_id: int
+    reviewer_name: str
+    state: NominationState
+    version: int
+
+    @property
+    def state_label(self) -> str:
+        return str(self.state.label)
+
+
+def _nomination(form: ReviewForm) -> Nomination:
+    return Nomination(
+        form_id=form.pk,
+        reviewee_id=form.reviewee_id,
+        reviewee_name=form.reviewee.name,
+        reviewer_id=form.reviewer_id,
+        reviewer_name=form.reviewer.name,
+        state=nomination_state(form),
+        version=form.version,
+    )
+
+
+@dataclass(frozen=True)
+class PeerSummary:
+    """A person's peers as they and their managers may see them: the nominations by
+    name and approval state, and only the number of peers HR assigned."""
+
+    nominations: list[Nomination]
+    assigned_by_hr: int
+    peer_min: int
+    peer_max: int
+
+    @property
+    def counted(self) -> int:
+        """Peers counting towards the maximum (declined nominations do not)."""
+        return self.assigned_by_hr + sum(
+            1 for n in self.nominations if n.state != NominationState.DECLINED
+        )
+
+
+def peer_summary(*, cycle: Cycle, reviewee: Employee) -> PeerSummary:
+    """Two queries; nothing about a form's progress or answers is read."""
+    template = cycle.template
+    nominated = [
+        _nomination(form)
+        for form in ReviewForm.objects.filter(
+            cycle=cycle, reviewee=reviewee, source=ReviewSource.PEER, nominated_by__isnull=False
+        )
+        .select_related("reviewee", "reviewer")
+        .order_by("reviewer__name", "id")
+    ]
+    assigned = (
+        ReviewForm.objects.active()
+        .filter(cycle=cycle, reviewee=reviewee, source=ReviewSource.PEER, nominated_by__isnull=True)
+        .count()
+    )
+    return PeerSummary(
+        nominations=nominated,
+        assigned_by_hr=assigned,
+        peer_min=template.peer_min if template else 0,
+        peer_max=template.peer_max if template else 0,
+    )
+
+
+def peer_candidates(*, cycle: Cycle, reviewee: Employee) -> Any:
+    """Colleagues ``reviewee`` may nominate: active participants of the cycle other than
+    themselves, their manager and the peers they already nominated."""
+    participant = CycleParticipant.objects.filter(cycle=cycle, employee=reviewee).first()
+    excluded = {reviewee.pk}
+    if participant is not None and participant.manager_id is not None:
+        excluded.add(participant.manager_id)
+    excluded |= set(
+        ReviewForm.objects.filter(
+            cycle=cycle, reviewee=reviewee, source=ReviewSource.PEER, nominated_by__isnull=False
+        ).values_list("reviewer_id", flat=True)
+    )
+    return (
+        Employee.objects.active()
+        .filter(cycle_participations__cycle=cycle)
+        .exclude(pk__in=excluded)
+        .select_related("department")
+        .order_by("name", "pk")
+    )
+
+
+def pending_nominations(forms: Any) -> list[Nomination]:
+    """Nominations awaiting approval among ``forms`` (already narrowed by the policy)."""
+    return [
+        _nomination(form)
+        for form in forms.filter(source=ReviewSource.PEER, status=FormStatus.NOMINATED)
+        .select_related("reviewee", "reviewer")
+        .order_by("reviewee__name", "reviewer__name", "id")
+    ]

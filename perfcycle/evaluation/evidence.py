@@ -4,7 +4,10 @@ planning and recorded while coaching, so that a reviewer judges from facts.
 For the manager's form: the person's goals with their actuals and progress, their
 submitted self-review, and the observations and check-in notes of the cycle — each
 filtered by what the viewer may read (private notes and private observations only for
-managers and HR). A fixed number of queries whatever the amount of evidence.
+managers and HR) — and, for those who may see the person's scores (their managers and
+HR), the peer and upward aggregates of ``reviews``: averages and unattributed answers,
+withheld below the anonymity minimum, never who said what. A fixed number of queries
+whatever the amount of evidence.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from django.db.models import Prefetch
 from perfcycle.access.policy import Action, may
 from perfcycle.cycles.models import Cycle
 from perfcycle.evaluation.models import Answer, FormStatus, Rating, ReviewForm, ReviewSource
+from perfcycle.evaluation.reviews import PeerAggregate, peer_aggregate, report_aggregate
 from perfcycle.monitoring.coaching import observations_for_review
 from perfcycle.monitoring.models import Actual, CheckIn, CheckInStatus, Observation
 from perfcycle.org.models import Employee
@@ -39,6 +43,8 @@ class Evidence:
     observations: list[Observation]
     checkins: list[CheckIn]
     private_notes_shown: bool
+    peers: PeerAggregate | None = None  # None: the viewer may not see the aggregates
+    reports: PeerAggregate | None = None
 
 
 def review_evidence(*, cycle: Cycle, employee: Employee, viewer: Any) -> Evidence:
@@ -73,10 +79,16 @@ def review_evidence(*, cycle: Cycle, employee: Employee, viewer: Any) -> Evidenc
             .prefetch_related("goal_notes__goal", "action_items__owner")
             .order_by("scheduled_for")
         )
+    peers = reports = None
+    if may(viewer, Action.SCORE_VIEW, employee) and cycle.template_id is not None:
+        peers = peer_aggregate(cycle=cycle, reviewee=employee)
+        reports = report_aggregate(cycle=cycle, reviewee=employee)
     return Evidence(
         goals=[GoalEvidence(g, p, actuals.get(g.pk, [])) for g, p in goals],
         self_review=self_review,
         observations=observations_for_review(cycle=cycle, employee=employee, viewer=viewer),
         checkins=checkins,
         private_notes_shown=managers_view,
+        peers=peers,
+        reports=reports,
     )

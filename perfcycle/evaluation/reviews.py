@@ -12,21 +12,23 @@ Rules enforced here, for pages and API alike:
 - submission needs every competency rated and every required question answered, and
   locks the form.
 
-Peer answers reach anyone but their authors only as per-competency averages, and only
-once at least the template's anonymity minimum of peers has submitted
-(``peer_aggregate``); the reviewers' identities never leave this module.
+Peer and upward (direct reports') answers reach anyone but their authors only as
+per-competency averages with the number who answered, and open answers as an
+unattributed list sorted by text — and only once at least the template's anonymity
+minimum of that source has submitted (``peer_aggregate``, ``report_aggregate``); the
+reviewers' identities never leave this module.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,32 +67,82 @@ def _deadline(cycle: Cycle, phase: Phase) -> dt.date | None:
     return row
 
 
-def ensure_open(form: ReviewForm, *, now: dt.datetime | None = None) -> None:
-    """Raise unless ``form`` may be changed now."""
+Deadlines = Mapping[tuple[int, str], dt.date]
+
+
+def deadlines_for(cycle_ids: Iterable[int]) -> dict[tuple[int, str], dt.date]:
+    """Every phase deadline of the cycles, by (cycle id, phase), in one query."""
+    return {
+        (cycle_id, phase): due
+        for cycle_id, phase, due in CycleDeadline.objects.filter(
+            cycle_id__in=set(cycle_ids)
+        ).values_list("cycle_id", "phase", "due_date")
+    }
+
+
+def form_deadline(form: ReviewForm, *, deadlines: Deadlines | None = None) -> dt.date | None:
+    """The last day ``form`` can be filled in (its phase's deadline), if one is set."""
+    phase = PHASE_FOR_SOURCE[form.source]
+    if deadlines is not None:
+        return deadlines.get((form.cycle_id, phase))
+    return _deadline(form.cycle, phase)
+
+
+def closed_reason(
+    form: ReviewForm, *, now: dt.datetime | None = None, deadlines: Deadlines | None = None
+) -> DomainError | None:
+    """Why ``form`` may not be changed now, or None when it is open. With ``deadlines``
+    (from ``deadlines_for``) no query is made, so lists stay set-based."""
     if form.status == FormStatus.SUBMITTED:
-        raise DomainError(_("This review has been submitted and is locked."), code="form_locked")
+        return DomainError(_("This review has been submitted and is locked."), code="form_locked")
     if form.status not in EDITABLE:
-        raise DomainError(
+        return DomainError(
             _("This review is %(status)s and cannot be filled in.")
             % {"status": form.get_status_display()},
             code="form_not_open",
         )
     phase = PHASE_FOR_SOURCE[form.source]
     if form.cycle.phase != phase:
-        raise DomainError(
+        return DomainError(
             _(
                 "This review can be filled in during the %(phase)s phase; the cycle is in %(current)s."
             )
             % {"phase": phase.label, "current": form.cycle.get_phase_display()},
             code="form_not_in_phase",
         )
-    due = _deadline(form.cycle, phase)
+    due = form_deadline(form, deadlines=deadlines)
     today = timezone.localdate(now) if now else timezone.localdate()
     if due is not None and today > due:
-        raise DomainError(
+        return DomainError(
             _("The deadline for this review was %(date)s.") % {"date": due.isoformat()},
             code="form_past_deadline",
         )
+    return None
+
+
+def ensure_open(form: ReviewForm, *, now: dt.datetime | None = None) -> None:
+    """Raise unless ``form`` may be changed now."""
+    reason = closed_reason(form, now=now)
+    if reason is not None:
+        raise reason
+
+
+def reviewer_forms(
+    reviewer: Employee, *, cycle_id: int | None = None, status: str | None = None
+) -> QuerySet[ReviewForm]:
+    """The active forms ``reviewer`` fills in (not nominated, not declined), newest cycle
+    first, with cycle and reviewee loaded: one query whatever the count."""
+    qs = (
+        ReviewForm.objects.active()
+        .filter(reviewer=reviewer)
+        .select_related("cycle", "reviewee")
+        .order_by("-cycle__start_date", "cycle_id", "reviewee__name", "source", "id")
+    )
+    if cycle_id is not None:
+        qs = qs.filter(cycle_id=cycle_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
 
 
 def _ensure_reviewer(actor: Any, form: ReviewForm) -> None:
@@ -221,50 +273,85 @@ def review_submit(*, actor: Any, form: ReviewForm, expected_version: int | None)
 
 @dataclass(frozen=True)
 class PeerAggregate:
-    """Peers' ratings of one person, as averages only, or why they are withheld."""
+    """One source's (peers' or direct reports') ratings of one person, as averages only,
+    or why they are withheld. Nothing in it says who answered what: averages and counts
+    per competency, and the open answers per question sorted by their text."""
 
     submitted: int
     minimum: int
     averages: dict[int, Decimal]  # template-competency id -> mean rating
+    counts: dict[int, int] = field(default_factory=dict)  # template-competency id -> raters
+    answers: dict[int, list[str]] = field(default_factory=dict)  # question id -> texts
+    source: str = ReviewSource.PEER
 
     @property
     def shown(self) -> bool:
         return self.submitted >= self.minimum
 
 
-def peer_aggregate(*, cycle: Cycle, reviewee: Employee) -> PeerAggregate:
-    """Average peer rating per competency, withheld (empty) below the anonymity minimum.
-    Two queries; no reviewer identity is read."""
-    minimum = max(2, cycle.template.anonymity_min if cycle.template else 3)
-    submitted = ReviewForm.objects.filter(
-        cycle=cycle, reviewee=reviewee, source=ReviewSource.PEER, status=FormStatus.SUBMITTED
-    ).count()
+def anonymity_minimum(cycle: Cycle) -> int:
+    return max(2, cycle.template.anonymity_min if cycle.template else 3)
+
+
+def source_aggregate(*, cycle: Cycle, reviewee: Employee, source: str) -> PeerAggregate:
+    """Average rating per competency from the submitted forms of ``source`` (peers or
+    direct reports), with how many answered, and their open answers as one unattributed
+    list per question sorted by text; withheld (empty) below the anonymity minimum.
+    Three queries; no reviewer identity is read."""
+    minimum = anonymity_minimum(cycle)
+    submitted_forms = ReviewForm.objects.filter(
+        cycle=cycle, reviewee=reviewee, source=source, status=FormStatus.SUBMITTED
+    )
+    submitted = submitted_forms.count()
     if submitted < minimum:
-        return PeerAggregate(submitted, minimum, {})
+        return PeerAggregate(submitted, minimum, {}, source=source)
     rows = (
-        Rating.objects.filter(
-            form__cycle=cycle,
-            form__reviewee=reviewee,
-            form__source=ReviewSource.PEER,
-            form__status=FormStatus.SUBMITTED,
-        )
+        Rating.objects.filter(form__in=submitted_forms)
         .values("item_id")
         .annotate(mean=Avg("value"), n=Count("id"))
+        .order_by("item_id")
     )
+    averages: dict[int, Decimal] = {}
+    counts: dict[int, int] = {}
+    for row in rows:
+        averages[row["item_id"]] = Decimal(str(row["mean"])).quantize(Decimal("0.01"))
+        counts[row["item_id"]] = row["n"]
+    answers: dict[int, list[str]] = {}
+    for question_id, text in Answer.objects.filter(form__in=submitted_forms).values_list(
+        "question_id", "text"
+    ):
+        if text.strip():
+            answers.setdefault(question_id, []).append(text.strip())
+    # Sorted by text, never by form or row order: the order must not hint at the author.
     return PeerAggregate(
         submitted,
         minimum,
-        {row["item_id"]: Decimal(str(row["mean"])).quantize(Decimal("0.01")) for row in rows},
+        averages,
+        counts,
+        {q: sorted(texts) for q, texts in answers.items()},
+        source,
     )
+
+
+def peer_aggregate(*, cycle: Cycle, reviewee: Employee) -> PeerAggregate:
+    """Peers' ratings and answers about ``reviewee``, withheld below the minimum."""
+    return source_aggregate(cycle=cycle, reviewee=reviewee, source=ReviewSource.PEER)
+
+
+def report_aggregate(*, cycle: Cycle, reviewee: Employee) -> PeerAggregate:
+    """Direct reports' upward ratings and answers about ``reviewee``, with the same
+    anonymity minimum as peers: a manager never learns which report said what."""
+    return source_aggregate(cycle=cycle, reviewee=reviewee, source=ReviewSource.REPORT)
 
 
 def reject_peer_detail_below_minimum(aggregate: PeerAggregate) -> None:
     """For API callers asking for peer results: a clear refusal below the minimum."""
     if not aggregate.shown:
-        raise DomainError(
+        raise ValidationFailed(
             _(
                 "Peer results are shown once at least %(minimum)d peers have answered; %(count)d have so far."
             )
             % {"minimum": aggregate.minimum, "count": aggregate.submitted},
             code="below_anonymity_minimum",
+            details={"minimum": aggregate.minimum, "submitted": aggregate.submitted},
         )

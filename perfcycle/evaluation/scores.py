@@ -55,6 +55,7 @@ from django.db import transaction
 from django.db.models import Count, Prefetch, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from perfcycle.access.policy import Action, may
 from perfcycle.audit.models import AuditAction
@@ -413,14 +414,28 @@ def _rating_means(
     }
 
 
-def _submitted_counts(cycle: Cycle, employee_ids: list[int] | None) -> dict[tuple[int, str], int]:
-    forms = ReviewForm.objects.filter(cycle=cycle, status=FormStatus.SUBMITTED)
+def _form_counts(
+    cycle: Cycle, employee_ids: list[int] | None
+) -> tuple[dict[tuple[int, str], int], dict[tuple[int, str], int]]:
+    """Per (reviewee, source): submitted forms, and forms assigned but not submitted."""
+    forms = ReviewForm.objects.filter(cycle=cycle).active()
     if employee_ids is not None:
         forms = forms.filter(reviewee_id__in=employee_ids)
-    return {
-        (r["reviewee_id"], r["source"]): r["n"]
-        for r in forms.values("reviewee_id", "source").annotate(n=Count("id"))
-    }
+    submitted: dict[tuple[int, str], int] = {}
+    pending: dict[tuple[int, str], int] = {}
+    for r in forms.values("reviewee_id", "source", "status").annotate(n=Count("id")):
+        target = submitted if r["status"] == FormStatus.SUBMITTED else pending
+        key = (r["reviewee_id"], r["source"])
+        target[key] = target.get(key, 0) + r["n"]
+    return submitted, pending
+
+
+# Said when a source with weight has reviews assigned that are not all in.
+PENDING_TEXT = {
+    ReviewSource.SELF: _lazy("The self-review has not been submitted."),
+    ReviewSource.MANAGER: _lazy("The manager's review has not been submitted."),
+    ReviewSource.SKIP: _lazy("The skip-level manager's review has not been submitted."),
+}
 
 
 def anonymity_minimum(cycle: Cycle) -> int:
@@ -470,7 +485,7 @@ def cycle_scores(
         .order_by("position", "id")
     )
     means = _rating_means(cycle, person_ids, normalise)
-    counts = _submitted_counts(cycle, person_ids)
+    counts, pending = _form_counts(cycle, person_ids)
     bands = list(GradeBand.objects.filter(scale_id=cycle.grade_scale_id).order_by("-min_score"))
     minimum = anonymity_minimum(cycle)
     source_weights = template.source_weights
@@ -498,8 +513,9 @@ def cycle_scores(
                 _("Peer ratings are withheld: fewer than %(minimum)d peers have answered.")
                 % {"minimum": minimum}
             )
-        if not counts.get((emp.pk, ReviewSource.MANAGER)) and source_weights[ReviewSource.MANAGER]:
-            missing.append(_("The manager's review has not been submitted."))
+        for source, text in PENDING_TEXT.items():
+            if source_weights[source] and pending.get((emp.pk, source)):
+                missing.append(str(text))
 
         competencies: list[CompetencyLine] = []
         source_scores: dict[str, Decimal | None] = {}

@@ -38,9 +38,14 @@ from perfcycle.monitoring.models import Competency
 HUNDRED = Decimal(100)
 
 
+def template_locked(template: ReviewTemplate) -> bool:
+    """Whether a cycle using ``template`` has left draft (its content is then fixed)."""
+    return template.cycles.exclude(phase=Phase.DRAFT).exists()
+
+
 def ensure_template_editable(template: ReviewTemplate) -> None:
     """A template's content is fixed once a cycle using it has left draft."""
-    if template.cycles.exclude(phase=Phase.DRAFT).exists():
+    if template_locked(template):
         raise DomainError(
             _(
                 "This template is in use by an open cycle; its rules were fixed when the cycle opened."
@@ -113,6 +118,41 @@ def template_competency_update(
     item.save(update_fields=["weight", "position"])
     audit_change(actor=actor, instance=item, before=before)
     return item
+
+
+@transaction.atomic
+def template_competency_weights_set(
+    *, actor: User | None, template: ReviewTemplate, weights: Mapping[int, Decimal | int | str]
+) -> list[TemplateCompetency]:
+    """Set the weights of several of the template's competencies at once (item id →
+    weight), so that a page can move weight from one to another in one save. Each
+    weight is checked like a single one; the total is ``template_check_complete``'s."""
+    ensure_template_editable(template)
+    items = {i.pk: i for i in template.competencies.select_related("competency")}
+    problems: dict[str, list[str]] = {}
+    parsed: dict[int, Decimal] = {}
+    for item_id, value in weights.items():
+        if item_id not in items:
+            problems.setdefault(f"weight_{item_id}", []).append(
+                _("Not a competency of this template.")
+            )
+            continue
+        try:
+            parsed[item_id] = _weight(value)
+        except ValidationFailed as exc:
+            problems.setdefault(f"weight_{item_id}", []).append(exc.message)
+    if problems:
+        raise ValidationFailed(_("Please correct the errors below."), details={"fields": problems})
+    changed = []
+    for item_id, weight in parsed.items():
+        item = items[item_id]
+        if item.weight != weight:
+            before = snapshot(item, ["weight"])
+            item.weight = weight
+            item.save(update_fields=["weight"])
+            audit_change(actor=actor, instance=item, before=before)
+            changed.append(item)
+    return changed
 
 
 @transaction.atomic
@@ -274,6 +314,15 @@ def questions_for_source(template: ReviewTemplate, source: str) -> list[Template
 
 
 # Completeness --------------------------------------------------------------------------
+
+
+def template_problems(template: ReviewTemplate) -> dict[str, list[str]]:
+    """What ``template_check_complete`` would refuse, by topic (empty when complete)."""
+    try:
+        template_check_complete(template)
+    except ValidationFailed as exc:
+        return dict((exc.details or {}).get("fields", {}))
+    return {}
 
 
 def template_check_complete(template: ReviewTemplate) -> None:

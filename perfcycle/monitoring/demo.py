@@ -26,6 +26,7 @@ from perfcycle.monitoring.checkins import (
 )
 from perfcycle.monitoring.models import (
     ActualSource,
+    Competency,
     FeedbackVisibility,
     ObservationKind,
     ObservationVisibility,
@@ -148,12 +149,13 @@ def load(*, stdout: Any = None) -> None:
                 )
                 count += 2
 
-    competencies = {
-        code: competency_create(
-            actor=hr, code=code, name=name, description=description, job_family=family
-        )
-        for code, name, description, family in COMPETENCIES
-    }
+    # The competency library may already exist (the evaluation template step makes it).
+    competencies = {c.code: c for c in Competency.objects.all()}
+    for code, name, description, family in COMPETENCIES:
+        if code not in competencies:
+            competencies[code] = competency_create(
+                actor=hr, code=code, name=name, description=description, job_family=family
+            )
     courses = {
         code: course_create(
             actor=hr,

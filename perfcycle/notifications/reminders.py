@@ -14,6 +14,8 @@ deadline          a phase deadline is 0–3 days away while the cycle is   see `
 action overdue    an open action item is past its due date                its owner
 goals waiting     a goal sheet is approved (employee acknowledges) or    employee / manager
                   proposed (manager approves) in an open cycle
+reviews due       review forms not submitted whose phase deadline is     their reviewer
+                  0–2 days away while the cycle is in that phase          (``reviews.py``)
 ================  =====================================================  =====================
 """
 
@@ -30,6 +32,7 @@ from perfcycle.accounts.models import User
 from perfcycle.cycles.models import CycleDeadline, CycleParticipant, Phase
 from perfcycle.monitoring.models import ActionItem, Actual, CheckIn, CheckInStatus
 from perfcycle.notifications.models import NotificationKind
+from perfcycle.notifications.reviews import review_forms_due
 from perfcycle.notifications.services import NotificationDraft
 from perfcycle.org.models import EmployeeStatus
 from perfcycle.planning.models import Goal, GoalSheet, MeasurementPeriod, OwnerType, SheetStatus
@@ -295,4 +298,5 @@ def all_reminders(*, today: dt.date, now: dt.datetime) -> list[NotificationDraft
         *deadlines_approaching(today=today),
         *action_items_overdue(today=today),
         *goal_sheets_waiting(today=today),
+        *review_forms_due(today=today),
     ]

@@ -16,7 +16,7 @@ from typing import Any
 from django.utils import timezone
 
 from perfcycle.accounts.models import User
-from perfcycle.cycles.models import Phase
+from perfcycle.cycles.models import Phase, ReviewTemplate
 from perfcycle.cycles.services import (
     cycle_create,
     cycle_set_participants,
@@ -144,7 +144,9 @@ def load(*, stdout: Any = None) -> None:
         period_type="quarter",
         start_date=start,
         end_date=end,
-        template=review_template_default(actor=hr),
+        # The demo's complete 360 template when an earlier step made it.
+        template=ReviewTemplate.objects.order_by("-pk").first()
+        or review_template_default(actor=hr),
         grade_scale=grade_scale_default(actor=hr),
     )
     cycle_set_participants(actor=hr, cycle=cycle, department_ids=[departments["HQ"].pk])

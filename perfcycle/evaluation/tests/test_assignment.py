@@ -23,14 +23,24 @@ from perfcycle.evaluation.assignment import (
     review_form_remove,
 )
 from perfcycle.evaluation.models import FormStatus, ReviewForm, ReviewSource
+from perfcycle.evaluation.templates import template_competency_add
+from perfcycle.monitoring.models import Competency
 from tests.factories import CycleFactory, DepartmentFactory, EmployeeFactory
 
 PEER = ReviewSource.PEER
 
 
+def _complete(template):
+    """A template is usable only once complete: give it competencies weighing 100 %."""
+    for code, weight in (("COMM", 60), ("OWN", 40)):
+        competency, _created = Competency.objects.get_or_create(code=code, name=code.title())
+        template_competency_add(actor=None, template=template, competency=competency, weight=weight)
+    return template
+
+
 @pytest.fixture
 def template(db):
-    return review_template_create(actor=None, name="Standard 360")
+    return _complete(review_template_create(actor=None, name="Standard 360"))
 
 
 def _team(company, size: int, *, name: str = "Team"):
@@ -98,8 +108,8 @@ def test_generation_creates_self_manager_skip_upward_and_peer_forms(company, tem
 
 
 def test_no_upward_forms_when_the_template_does_not_weigh_reports(company):
-    template = review_template_create(
-        actor=None, name="No upward", report_weight=0, manager_weight=70
+    template = _complete(
+        review_template_create(actor=None, name="No upward", report_weight=0, manager_weight=70)
     )
     cycle = CycleFactory(template=template, participants=_everyone(company))
     report = assignment_generate(actor=None, cycle=cycle)
@@ -246,6 +256,28 @@ def test_generation_needs_a_template_and_an_open_review(company, template):
     with pytest.raises(DomainError) as err:
         assignment_generate(actor=None, cycle=closed)
     assert err.value.code == "cycle_locked"
+
+
+def test_an_incomplete_template_refuses_generation_and_manual_forms(company):
+    bare = review_template_create(actor=None, name="Bare")
+    cycle = CycleFactory(
+        template=bare, phase="draft", participants=[company.manager, company.direct]
+    )
+    with pytest.raises(ValidationFailed) as err:
+        assignment_generate(actor=None, cycle=cycle)
+    assert err.value.code == "template_incomplete"
+    with pytest.raises(ValidationFailed) as err:
+        review_form_add(
+            actor=None,
+            cycle=cycle,
+            reviewee=company.direct,
+            reviewer=company.manager,
+            source="manager",
+        )
+    assert err.value.code == "template_incomplete"
+    assert not ReviewForm.objects.filter(cycle=cycle).exists()
+    _complete(bare)
+    assert assignment_generate(actor=None, cycle=cycle).total_created > 0
 
 
 # Manual edits ---------------------------------------------------------------------------

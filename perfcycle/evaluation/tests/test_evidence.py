@@ -5,18 +5,19 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.management import call_command
 
 from perfcycle.accounts.models import User
-from perfcycle.cycles.models import Cycle
+from perfcycle.cycles.models import Cycle, Phase
+from perfcycle.demo import demo_load
 from perfcycle.evaluation.evidence import review_evidence
 from perfcycle.org.models import Employee
 
 
 @pytest.fixture
 def demo(db):
-    call_command("demo", no_serve=True, stdout=io.StringIO())
-    return Cycle.objects.get()
+    demo_load(stdout=io.StringIO(), until="reminders")
+    # The monitored quarter (the demo also adds a finished cycle being evaluated).
+    return Cycle.objects.filter(phase=Phase.IN_PROGRESS).get()
 
 
 def test_the_manager_sees_goals_actuals_observations_and_checkins(
@@ -33,6 +34,9 @@ def test_the_manager_sees_goals_actuals_observations_and_checkins(
     assert len(evidence.checkins) == 1
     assert evidence.private_notes_shown
     assert evidence.checkins[0].private_notes
+    # The anonymous peer and upward aggregates, withheld or not, are the managers'.
+    assert evidence.peers is not None and evidence.reports is not None
+    assert evidence.reports.source == "report"
 
 
 def test_the_employee_sees_their_shared_evidence_only(demo):
@@ -40,6 +44,7 @@ def test_the_employee_sees_their_shared_evidence_only(demo):
     viewer = employee.user
     evidence = review_evidence(cycle=demo, employee=employee, viewer=viewer)
     assert not evidence.private_notes_shown
+    assert evidence.peers is None and evidence.reports is None
     # The observation about E018 is private to managers.
     assert evidence.observations == []
 

@@ -19,7 +19,13 @@ from perfcycle.evaluation.models import (
     TemplateCompetency,
     TemplateQuestion,
 )
-from perfcycle.evaluation.reviews import peer_aggregate, review_save, review_submit
+from perfcycle.evaluation.reviews import (
+    peer_aggregate,
+    reject_peer_detail_below_minimum,
+    report_aggregate,
+    review_save,
+    review_submit,
+)
 from perfcycle.monitoring.models import Competency
 from tests.factories import CycleFactory, EmployeeFactory
 
@@ -188,3 +194,55 @@ def test_peer_results_only_from_the_anonymity_minimum(company, setup):
         else:
             assert aggregate.shown
     assert aggregate.averages == {items[0].pk: D("3.50"), items[1].pk: D("3.00")}
+
+
+def test_open_answers_are_unattributed_and_sorted_by_text(company, setup):
+    cycle, items, question, _form = setup
+    peers = [company.stranger] + [
+        EmployeeFactory(employee_number=f"P{n}", login=f"peer{n}") for n in range(2)
+    ]
+    for peer, text in zip(peers, ["zebra", "apple", "mango"], strict=True):
+        form = ReviewForm.objects.get_or_create(
+            cycle=cycle, reviewee=company.direct, reviewer=peer, source="peer"
+        )[0]
+        review_save(
+            actor=peer.user,
+            form=form,
+            expected_version=form.version,
+            ratings={items[0].pk: 3, items[1].pk: 4},
+            answers={question.pk: text},
+        )
+        review_submit(actor=peer.user, form=form, expected_version=form.version)
+    aggregate = peer_aggregate(cycle=cycle, reviewee=company.direct)
+    assert aggregate.answers == {question.pk: ["apple", "mango", "zebra"]}
+    assert aggregate.counts == {items[0].pk: 3, items[1].pk: 3}
+
+
+def test_upward_reviews_have_the_same_anonymity_minimum(company, setup):
+    cycle, items, question, _form = setup
+    reports = [company.indirect] + [
+        EmployeeFactory(employee_number=f"R{n}", login=f"report{n}", manager=company.direct)
+        for n in range(2)
+    ]
+    for n, report in enumerate(reports):
+        form = ReviewForm.objects.create(
+            cycle=cycle, reviewee=company.direct, reviewer=report, source="report"
+        )
+        review_save(
+            actor=report.user,
+            form=form,
+            expected_version=form.version,
+            ratings={items[0].pk: 1 + n, items[1].pk: 5},
+            answers={question.pk: f"upward {n}"},
+        )
+        review_submit(actor=report.user, form=form, expected_version=form.version)
+        aggregate = report_aggregate(cycle=cycle, reviewee=company.direct)
+        if n < 2:
+            assert not aggregate.shown and aggregate.averages == {} and aggregate.answers == {}
+            with pytest.raises(ValidationFailed) as exc:
+                reject_peer_detail_below_minimum(aggregate)
+            assert exc.value.code == "below_anonymity_minimum"
+    assert aggregate.shown and aggregate.source == "report"
+    assert aggregate.averages == {items[0].pk: D("2.00"), items[1].pk: D("5.00")}
+    # Peers are counted apart: the reports' forms are no peers' forms.
+    assert peer_aggregate(cycle=cycle, reviewee=company.direct).submitted == 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.management import call_command
 
 from perfcycle.accounts.models import User
-from perfcycle.cycles.models import Cycle
+from perfcycle.cycles.models import Cycle, Phase
+from perfcycle.demo import demo_load
 from perfcycle.monitoring.coaching import observations_for_review
 from perfcycle.monitoring.models import Actual, CheckIn, Feedback, TrainingAssignment
 from perfcycle.monitoring.pace import team_pace
@@ -17,8 +17,8 @@ from perfcycle.org.models import Employee
 
 @pytest.fixture
 def demo(db):
-    call_command("demo", no_serve=True, stdout=io.StringIO())
-    return Cycle.objects.get()
+    demo_load(stdout=io.StringIO(), until="reminders")
+    return Cycle.objects.get(phase=Phase.IN_PROGRESS)
 
 
 def test_two_months_of_sales_actuals_with_a_correction_kept(demo):

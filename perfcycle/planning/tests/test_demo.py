@@ -6,18 +6,18 @@ import io
 from decimal import Decimal as D
 
 import pytest
-from django.core.management import call_command
 
 from perfcycle.accounts.models import User
 from perfcycle.cycles.models import Cycle, Phase
+from perfcycle.demo import demo_load
 from perfcycle.planning.models import Goal, GoalSheet, OwnerType, SheetStatus
 from perfcycle.planning.selectors import alignment_tree
 
 
 @pytest.fixture
 def demo(db):
-    call_command("demo", no_serve=True, stdout=io.StringIO())
-    return Cycle.objects.get()
+    demo_load(stdout=io.StringIO(), until="reminders")
+    return Cycle.objects.get(phase=Phase.IN_PROGRESS)
 
 
 def test_the_sales_target_cascades_to_every_salesperson(demo):
