@@ -435,12 +435,23 @@ def peers_nominate(
         raise field_error("reviewers", _("The same peer is named twice."), code="duplicate")
     for reviewer in reviewers:
         _check_peer(cycle, participant, reviewer)
-    current = ReviewForm.objects.filter(
-        cycle=cycle, reviewee=reviewee, source=ReviewSource.PEER
-    ).values_list("reviewer_id", "status")
-    already = {r for r, _status in current}
-    counted = sum(1 for _r, status in current if status != FormStatus.DECLINED)
-    repeated = [r for r in reviewers if r.pk in already]
+    current = list(
+        ReviewForm.objects.filter(cycle=cycle, reviewee=reviewee, source=ReviewSource.PEER)
+    )
+    by_reviewer = {f.reviewer_id: f for f in current}
+    counted = sum(1 for f in current if f.status != FormStatus.DECLINED)
+    # A colleague HR already asked is taken into the nomination silently: saying "already
+    # asked" would tell the employee who reviews them.
+    adopted = [
+        by_reviewer[r.pk]
+        for r in reviewers
+        if r.pk in by_reviewer
+        and by_reviewer[r.pk].nominated_by_id is None
+        and by_reviewer[r.pk].status != FormStatus.DECLINED
+    ]
+    adopted_ids = {f.reviewer_id for f in adopted}
+    repeated = [r for r in reviewers if r.pk in by_reviewer and r.pk not in adopted_ids]
+    reviewers = [r for r in reviewers if r.pk not in adopted_ids]
     if repeated:
         raise field_error(
             "reviewers",
@@ -464,6 +475,16 @@ def peers_nominate(
             code="too_few_peers",
         )
     nominated_by = actor if getattr(actor, "pk", None) else None
+    for form in adopted:
+        form.nominated_by = nominated_by
+        form.save(update_fields=["nominated_by", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            instance=form,
+            object_repr=_repr(cycle, form.reviewer.name, reviewee.name, form.source),
+            after={"nominated_by": getattr(nominated_by, "pk", None)},
+        )
     forms = [
         ReviewForm.objects.create(
             cycle=cycle,
@@ -477,7 +498,7 @@ def peers_nominate(
     ]
     for form in forms:
         _form_audit(actor, form)
-    return forms
+    return [*adopted, *forms]
 
 
 def _ensure_nominated(form: ReviewForm) -> None:

@@ -32,8 +32,8 @@ from perfcycle.cycles.services import (
 )
 from perfcycle.evaluation.assignment import assignment_generate
 from perfcycle.evaluation.models import FormStatus, ReviewForm, ReviewSource
+from perfcycle.evaluation.results import goal_score_override_set, scores_store
 from perfcycle.evaluation.reviews import review_save, review_submit
-from perfcycle.evaluation.scores import goal_score_override_set, scores_store
 from perfcycle.evaluation.templates import (
     template_anchors_set,
     template_competency_add,

@@ -14,7 +14,7 @@ from perfcycle.access.policy import Action, get_visible_or_404, require, scope
 from perfcycle.api.common import ERRORS
 from perfcycle.core.errors import DomainError
 from perfcycle.cycles.models import Cycle, CycleParticipant
-from perfcycle.evaluation import scores
+from perfcycle.evaluation import results, scores
 from perfcycle.evaluation.models import ScoreResult
 from perfcycle.org.models import Employee
 from perfcycle.planning.models import Goal, OwnerType
@@ -177,7 +177,7 @@ def get_breakdown(request: HttpRequest, cycle_id: int, employee_id: int) -> Any:
 def store_scores(request: HttpRequest, cycle_id: int) -> Any:
     cycle = _cycle(request, cycle_id)
     require(request, Action.SCORE_COMPUTE)
-    return scores.scores_store(actor=request.user, cycle=cycle).as_dict()
+    return results.scores_store(actor=request.user, cycle=cycle).as_dict()
 
 
 @router.get(
@@ -214,7 +214,7 @@ def _goal(request: HttpRequest, goal_id: int) -> Goal:
 )
 def set_override(request: HttpRequest, goal_id: int, payload: OverrideIn) -> Any:
     goal = _goal(request, goal_id)
-    override = scores.goal_score_override_set(
+    override = results.goal_score_override_set(
         actor=request.user, goal=goal, points=payload.points, reason=payload.reason
     )
     return {"goal_id": goal.pk, "points": override.points, "reason": override.reason}
@@ -227,5 +227,5 @@ def set_override(request: HttpRequest, goal_id: int, payload: OverrideIn) -> Any
 )
 def clear_override(request: HttpRequest, goal_id: int, payload: ClearOverrideIn) -> Any:
     goal = _goal(request, goal_id)
-    scores.goal_score_override_clear(actor=request.user, goal=goal, reason=payload.reason)
+    results.goal_score_override_clear(actor=request.user, goal=goal, reason=payload.reason)
     return 204, None

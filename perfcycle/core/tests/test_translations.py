@@ -299,6 +299,8 @@ ALLOWED_LATIN = {
     "Perfcycle", "English", "HR", "API", "CSV", "XLSX", "UTF", "GBK", "ID", "CRM", "ERP",
     "Authorization", "Bearer", "token", "api", "openapi", "json", "YYYY", "MM", "DD",
     "KPI", "OKR",
+    # The intraclass correlation and its authors' names (Shrout & Fleiss 1979).
+    "ICC", "Shrout", "Fleiss",
 }  # fmt: skip
 
 ENGLISH_UI_WORDS = [
@@ -642,3 +644,70 @@ def test_server_error_page_is_chinese(rf):
         text = visible_text(server_error(rf.get("/")).content.decode())
     assert "系统出错了" in text
     assert english_left(text) == []
+
+
+def test_evaluation_pages_are_in_chinese_with_the_demo_data(db):
+    """The evaluate stage's pages, filled with the demo's reviewed quarter, for HR and for
+    the sales director filling in a review: no English UI left."""
+    from perfcycle.cycles.models import Cycle
+    from perfcycle.evaluation.models import ReviewForm
+    from perfcycle.org.models import Employee
+
+    call_command("demo", no_serve=True, stdout=io.StringIO())
+    cycle = Cycle.objects.get(phase="manager_review")
+    template = cycle.template
+    item = template.competencies.first()
+    question = template.questions.first()
+    zhang = Employee.objects.get(employee_number="E011")
+    pages: dict[str, list[str]] = {
+        "hr": [
+            reverse("evaluation:home"),
+            reverse("evaluation:templates"),
+            reverse("evaluation:template", args=[template.pk]),
+            reverse("evaluation:template_anchors", args=[template.pk, item.pk]),
+            reverse("evaluation:template_question", args=[template.pk, question.pk]),
+            reverse("evaluation:grade_scales"),
+            reverse("evaluation:grade_scale", args=[cycle.grade_scale_id]),
+            reverse("evaluation:assignment", args=[cycle.pk]),
+            reverse("evaluation:progress", args=[cycle.pk]),
+            reverse("evaluation:reliability", args=[cycle.pk]),
+            reverse("evaluation:normalisation", args=[cycle.pk]),
+            reverse("evaluation:scores", args=[cycle.pk]),
+            reverse("evaluation:breakdown", args=[cycle.pk, zhang.pk]),
+        ],
+        "manager": [
+            reverse("evaluation:home"),
+            reverse("evaluation:my_reviews"),
+            reverse("evaluation:peers", args=[cycle.pk]),
+            reverse("evaluation:peer_summary", args=[cycle.pk, zhang.pk]),
+            reverse("evaluation:progress", args=[cycle.pk]),
+            reverse("evaluation:breakdown", args=[cycle.pk, zhang.pk]),
+        ],
+    }
+    pages["employee"] = [
+        reverse("evaluation:home"),
+        reverse("evaluation:my_reviews"),
+        reverse("evaluation:peers", args=[cycle.pk]),
+        reverse(
+            "evaluation:form",
+            args=[ReviewForm.objects.get(cycle=cycle, reviewee=zhang, source="self").pk],
+        ),
+    ]
+    open_form = ReviewForm.objects.filter(
+        cycle=cycle, reviewer__user__username="manager", source="manager"
+    ).exclude(status="submitted")
+    pages["manager"].append(reverse("evaluation:form", args=[open_form.first().pk]))
+    problems = {}
+    for login, urls in pages.items():
+        user = User.objects.get(username=login)
+        user.language = "zh-hans"
+        user.save()
+        client = Client()
+        client.force_login(user)
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, (login, url)
+            left = english_left(visible_text(response.content.decode()))
+            if left:
+                problems[(login, url)] = left
+    assert problems == {}

@@ -25,7 +25,7 @@ from perfcycle.evaluation.assignment import (
 from perfcycle.evaluation.models import FormStatus, ReviewForm, ReviewSource
 from perfcycle.evaluation.templates import template_competency_add
 from perfcycle.monitoring.models import Competency
-from tests.factories import CycleFactory, DepartmentFactory, EmployeeFactory
+from tests.factories import CycleFactory, DepartmentFactory, EmployeeFactory, UserFactory
 
 PEER = ReviewSource.PEER
 
@@ -434,3 +434,17 @@ def test_skip_level_comes_from_the_snapshot_or_the_managers_manager(company, tem
     assert report.created["manager"] == 2
     with pytest.raises(ValidationFailed):
         assignment_generate(actor=None, cycle=cycle, max_forms_per_reviewer=0)
+
+
+def test_nominating_a_peer_hr_already_asked_reveals_nothing(company, template):
+    lead, members = _team(company, 5)
+    me, a, b, _c, hidden = members
+    cycle = CycleFactory(template=template, participants=[lead, *members])
+    assigned = review_form_add(actor=None, cycle=cycle, reviewee=me, reviewer=hidden, source=PEER)
+    employee_user = UserFactory()
+    forms = peers_nominate(actor=employee_user, cycle=cycle, reviewee=me, reviewers=[a, b, hidden])
+    # No "already asked" error naming them: the colleague joins the nomination as they are.
+    assert {f.reviewer_id for f in forms} == {a.pk, b.pk, hidden.pk}
+    assigned.refresh_from_db()
+    assert assigned.status == FormStatus.OPEN and assigned.nominated_by == employee_user
+    assert ReviewForm.objects.filter(cycle=cycle, reviewee=me, source=PEER).count() == 3

@@ -22,13 +22,12 @@ from perfcycle.evaluation.models import (
     ScoreResult,
     TemplateCompetency,
 )
-from perfcycle.evaluation.scores import (
-    cycle_scores,
+from perfcycle.evaluation.results import (
     goal_score_override_clear,
     goal_score_override_set,
-    person_score,
     scores_store,
 )
+from perfcycle.evaluation.scores import cycle_scores, person_score
 from perfcycle.monitoring.models import Competency
 from tests.factories import CycleFactory, EmployeeFactory, GoalFactory
 

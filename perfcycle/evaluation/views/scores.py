@@ -20,7 +20,7 @@ from perfcycle.access.policy import Action, get_visible_or_404, may, require, sc
 from perfcycle.charts import svg
 from perfcycle.core.errors import DomainError
 from perfcycle.cycles.models import Cycle, CycleParticipant
-from perfcycle.evaluation import scores
+from perfcycle.evaluation import results, scores
 from perfcycle.evaluation.models import ScoreResult
 from perfcycle.org.models import Department, Employee
 from perfcycle.planning.models import Goal, OwnerType
@@ -83,13 +83,13 @@ def score_list(request: HttpRequest, cycle_pk: int) -> HttpResponse:
         people.order_by("name", "pk").values_list("pk", flat=True), PAGE_SIZE
     ).get_page(request.GET.get("page"))
     ids = list(page.object_list)
-    results: list[scores.PersonScore] = []
+    computed_scores: list[scores.PersonScore] = []
     problem = ""
     if cycle.template is None:
         problem = _("This cycle has no review template, so nothing can be scored.")
     elif ids:
         computed = scores.cycle_scores(cycle, employee_ids=ids)
-        results = sorted(computed.values(), key=lambda s: (s.employee_name, s.employee_id))
+        computed_scores = sorted(computed.values(), key=lambda s: (s.employee_name, s.employee_id))
     stored = {
         r.employee_id: r
         for r in ScoreResult.objects.filter(cycle=cycle, employee_id__in=ids).only(
@@ -105,7 +105,7 @@ def score_list(request: HttpRequest, cycle_pk: int) -> HttpResponse:
         "evaluation/scores.html",
         {
             "cycle": cycle,
-            "rows": [(s, stored.get(s.employee_id)) for s in results],
+            "rows": [(s, stored.get(s.employee_id)) for s in computed_scores],
             "page": page,
             "query": query,
             "departments": departments,
@@ -128,7 +128,7 @@ def score_store(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     cycle = _cycle(request, cycle_pk)
     require(request, Action.SCORE_COMPUTE)
     try:
-        report = scores.scores_store(actor=request.user, cycle=cycle)
+        report = results.scores_store(actor=request.user, cycle=cycle)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -151,7 +151,8 @@ def _breakdown_page(
     score = scores.person_score(cycle, employee)
     stored = ScoreResult.objects.filter(cycle=cycle, employee=employee).first()
     may_override = (
-        may(request.user, Action.SCORE_OVERRIDE, employee) and cycle.phase in scores.OVERRIDE_PHASES
+        may(request.user, Action.SCORE_OVERRIDE, employee)
+        and cycle.phase in results.OVERRIDE_PHASES
     )
     sources = [s for s in score.sources if s.effective_weight or s.submitted or s.withheld]
     return render(
@@ -205,10 +206,10 @@ def score_override(request: HttpRequest, goal_pk: int) -> HttpResponse:
     points = request.POST.get("points", "")
     try:
         if "clear" in request.POST:
-            scores.goal_score_override_clear(actor=request.user, goal=goal, reason=reason)
+            results.goal_score_override_clear(actor=request.user, goal=goal, reason=reason)
             messages.success(request, _("The goal is scored by its rule again."))
         else:
-            scores.goal_score_override_set(
+            results.goal_score_override_set(
                 actor=request.user, goal=goal, points=points, reason=reason
             )
             messages.success(request, _("The goal's score was overridden; the reason is recorded."))
