@@ -15,6 +15,7 @@ urlpatterns = [
     path("plan/", include("perfcycle.planning.urls")),
     path("monitor/", include("perfcycle.monitoring.urls")),
     path("evaluate/", include("perfcycle.evaluation.urls")),
+    path("calibrate/", include("perfcycle.calibration.urls")),
     path("admin/audit/", include("perfcycle.audit.urls")),
     path("notifications/", include("perfcycle.notifications.urls")),
     path("api/v1/", api.urls),

@@ -17,6 +17,8 @@ relative to the employee the object is about (its *subject*):
   switched it on (``PERFCYCLE_COLLEAGUE_OBSERVATIONS``: colleagues may log observations);
 - ``AUTHOR``: the employee an object names as its author through ``policy_author()`` (a
   review form's reviewer): nobody else, not even HR, may act as them.
+- ``MEMBER``: the employees an object lists through ``policy_members()`` (a calibration
+  session's calibrators, an appeal's committee, a released result's own employee).
 
 An object names its subject through ``policy_subject()`` (an ``Employee`` is its own
 subject). Objects about nobody in particular (a department, the audit trail) have no
@@ -50,6 +52,7 @@ class Grant(StrEnum):
     PUBLIC = "public"
     COLLEAGUE = "colleague"
     AUTHOR = "author"
+    MEMBER = "member"
 
 
 class Relation(StrEnum):
@@ -127,6 +130,22 @@ class Action(StrEnum):
     SCORE_OVERRIDE = "evaluation.score.override"
     SCORE_COMPUTE = "evaluation.score.compute"
     RELIABILITY_VIEW = "evaluation.reliability.view"
+    CALIBRATION_SETTINGS = "calibration.settings.manage"
+    DISTRIBUTION_VIEW = "calibration.distribution.view"
+    SESSION_MANAGE = "calibration.session.manage"
+    SESSION_VIEW = "calibration.session.view"
+    SESSION_ADJUST = "calibration.session.adjust"
+    SESSION_SIGN_OFF = "calibration.session.sign_off"
+    RESULT_RELEASE = "calibration.result.release"
+    RESULT_VIEW = "calibration.result.view"
+    RESULT_ACKNOWLEDGE = "calibration.result.acknowledge"
+    RESULTS_EXPORT = "calibration.result.export"
+    TALK_VIEW = "calibration.talk.view"
+    TALK_RECORD = "calibration.talk.record"
+    TALK_COMMENT = "calibration.talk.comment"
+    APPEAL_FILE = "calibration.appeal.file"
+    APPEAL_VIEW = "calibration.appeal.view"
+    APPEAL_DECIDE = "calibration.appeal.decide"
 
 
 _TEAM = frozenset({Grant.HR, Grant.SELF, Grant.DIRECT, Grant.INDIRECT})
@@ -207,6 +226,26 @@ RULES: Mapping[Action, frozenset[Grant]] = {
     Action.SCORE_OVERRIDE: _MANAGERS,
     Action.SCORE_COMPUTE: _HR,
     Action.RELIABILITY_VIEW: _HR,
+    # Calibrate and feed back: HR runs calibration and release; calibrators (a session's
+    # members) see and adjust the people in their session; a result reaches its employee
+    # once released (the result then lists them as a member); appeals go to HR and to
+    # whom HR routes them (the skip-level manager, a committee: the appeal's members).
+    Action.CALIBRATION_SETTINGS: _HR,
+    Action.DISTRIBUTION_VIEW: frozenset({Grant.HR, Grant.MANAGER}),
+    Action.SESSION_MANAGE: _HR,
+    Action.SESSION_VIEW: frozenset({Grant.HR, Grant.MEMBER}),
+    Action.SESSION_ADJUST: frozenset({Grant.HR, Grant.MEMBER}),
+    Action.SESSION_SIGN_OFF: frozenset({Grant.HR, Grant.MEMBER}),
+    Action.RESULT_RELEASE: _HR,
+    Action.RESULT_VIEW: _MANAGERS | {Grant.MEMBER},
+    Action.RESULT_ACKNOWLEDGE: frozenset({Grant.SELF}),
+    Action.RESULTS_EXPORT: _HR,
+    Action.TALK_VIEW: _TEAM,
+    Action.TALK_RECORD: _MANAGERS,
+    Action.TALK_COMMENT: frozenset({Grant.SELF}),
+    Action.APPEAL_FILE: frozenset({Grant.SELF}),
+    Action.APPEAL_VIEW: frozenset({Grant.HR, Grant.SELF, Grant.MEMBER}),
+    Action.APPEAL_DECIDE: frozenset({Grant.HR, Grant.MEMBER}),
 }
 
 
@@ -267,6 +306,11 @@ def author_of(obj: Any) -> Employee | None:
     return getter() if callable(getter) else None
 
 
+def members_of(obj: Any) -> list[Employee]:
+    getter = getattr(obj, "policy_members", None)
+    return list(getter()) if callable(getter) else []
+
+
 def subject_of(obj: Any) -> Employee | None:
     if isinstance(obj, Employee):
         return obj
@@ -313,6 +357,10 @@ def may(user: Any, action: Action, obj: Any = None) -> bool:
         author, me = author_of(obj), acting_employee(user)
         if author is not None and me is not None and author.pk == me.pk:
             return True
+    if Grant.MEMBER in grants:
+        me = acting_employee(user)
+        if me is not None and any(m.pk == me.pk for m in members_of(obj)):
+            return True
     rel = relation(user, subject_of(obj))
     if (
         Grant.COLLEAGUE in grants
@@ -333,12 +381,14 @@ def scope(
     *,
     subject: str = "",
     public: models.Q | None = None,
+    member: str = "",
 ) -> models.QuerySet:
     """Narrow ``queryset`` to the objects ``user`` may ``action``.
 
     ``subject`` is the lookup from the queryset's model to the subject employee,
     e.g. ``""`` for employees themselves or ``"employee__"`` for goals; ``public`` is the
-    condition matching objects whose ``policy_public()`` is true.
+    condition matching objects whose ``policy_public()`` is true; ``member`` is the lookup
+    to the employees ``policy_members()`` lists (e.g. ``"calibrators"``).
     """
     if user is None or not user.is_authenticated or not user.is_active:
         return queryset.none()
@@ -362,6 +412,8 @@ def scope(
         return queryset.exclude(**{f"{subject}pk" if subject else "pk": me.pk})
     if Grant.PUBLIC in grants and public is not None:
         condition |= public
+    if Grant.MEMBER in grants and member:
+        condition |= models.Q(**{member: me.pk})
     if Grant.SELF in grants:
         condition |= models.Q(**{f"{subject}pk" if subject else "pk": me.pk})
     if Grant.INDIRECT in grants:
@@ -374,6 +426,9 @@ def scope(
         condition |= below
     elif Grant.DIRECT in grants:
         condition |= models.Q(**{f"{subject}manager": me.pk})
+    if Grant.MEMBER in grants and member:
+        # A many-to-many membership joins: keep each object once.
+        return queryset.filter(pk__in=queryset.filter(condition).values("pk"))
     return queryset.filter(condition)
 
 

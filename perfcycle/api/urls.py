@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from perfcycle import __version__
 from perfcycle.api import errors
 from perfcycle.api.auth import AUTH
+from perfcycle.api.calibration import router as calibration_router
 from perfcycle.api.coaching import router as coaching_router
 from perfcycle.api.cycles import router as cycles_router
 from perfcycle.api.evaluation import router as evaluation_router
@@ -49,4 +50,5 @@ api.add_router("/", planning_router)
 api.add_router("/", coaching_router)
 api.add_router("/", monitoring_router)
 api.add_router("/", evaluation_router)
+api.add_router("/", calibration_router)
 api.add_router("/", notifications_router)

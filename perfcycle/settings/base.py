@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "perfcycle.planning",
     "perfcycle.monitoring",
     "perfcycle.evaluation",
+    "perfcycle.calibration",
     "perfcycle.notifications",
     "perfcycle.api",
     "perfcycle.demo",

@@ -100,6 +100,22 @@ _row(Action.SCORE_VIEW,               (True, True, True, True),   (False, True, 
 _row(Action.SCORE_OVERRIDE,           (True, True, True, True),   (False, True, True, False),     (False, False))
 _row(Action.SCORE_COMPUTE,            True,                       False,                          False)
 _row(Action.RELIABILITY_VIEW,         True,                       False,                          False)
+_row(Action.CALIBRATION_SETTINGS,     True,                       False,                          False)
+_row(Action.DISTRIBUTION_VIEW,        True,                       True,                           False)
+_row(Action.SESSION_MANAGE,           True,                       False,                          False)
+_row(Action.SESSION_VIEW,             True,                       False,                          False)
+_row(Action.SESSION_ADJUST,           True,                       False,                          False)
+_row(Action.SESSION_SIGN_OFF,         True,                       False,                          False)
+_row(Action.RESULT_RELEASE,           True,                       False,                          False)
+_row(Action.RESULT_VIEW,              (True, True, True, True),   (False, True, True, False),     (False, False))
+_row(Action.RESULT_ACKNOWLEDGE,       (True, False, False, False), (True, False, False, False),   (True, False))
+_row(Action.RESULTS_EXPORT,           True,                       False,                          False)
+_row(Action.TALK_VIEW,                (True, True, True, True),   (True, True, True, False),      (True, False))
+_row(Action.TALK_RECORD,              (True, True, True, True),   (False, True, True, False),     (False, False))
+_row(Action.TALK_COMMENT,             (True, False, False, False), (True, False, False, False),   (True, False))
+_row(Action.APPEAL_FILE,              (True, False, False, False), (True, False, False, False),   (True, False))
+_row(Action.APPEAL_VIEW,              (True, True, True, True),   (True, False, False, False),    (True, False))
+_row(Action.APPEAL_DECIDE,            (True, True, True, True),   (False, False, False, False),   (False, False))
 # fmt: on
 
 
@@ -251,3 +267,31 @@ def test_deactivated_user_may_do_nothing(company):
     user.is_active = False
     user.save()
     assert not any(may(user, action, company.direct) for action in Action)
+
+
+def test_members_an_object_lists_may_act_and_scope_finds_them(company):
+    from perfcycle.access.policy import RULES, Grant
+
+    class Session:
+        def __init__(self, members):
+            self.members = members
+
+        def policy_members(self):
+            return self.members
+
+    assert Grant.MEMBER in RULES[Action.SESSION_ADJUST]
+    session = Session([company.stranger])
+    assert may(company.user("stranger"), Action.SESSION_ADJUST, session)
+    assert not may(company.user("manager"), Action.SESSION_ADJUST, session)
+    assert may(company.hr, Action.SESSION_ADJUST, session)
+    # scope: the membership lookup narrows a queryset (here: departments by head).
+    from perfcycle.org.models import Department
+
+    Department.objects.filter(pk=company.sales.pk).update(head=company.stranger)
+    found = scope(
+        company.user("stranger"), Action.SESSION_VIEW, Department.objects.all(), member="head"
+    )
+    assert list(found) == [company.sales]
+    assert not scope(
+        company.user("manager"), Action.SESSION_VIEW, Department.objects.all(), member="head"
+    ).exists()

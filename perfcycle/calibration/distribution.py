@@ -1,0 +1,193 @@
+"""The distribution guideline (强制分布): target share per grade, a tolerance, strict or
+advisory — and how a group's grades compare with it. The one place that says whether a
+group is "off" the guideline; the distribution page, calibration sessions (sign-off) and
+release (in strict mode) all ask here."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from perfcycle.audit.models import AuditAction
+from perfcycle.audit.services import audit_record, to_json_value
+from perfcycle.calibration.models import CalibrationSettings
+from perfcycle.core.errors import DomainError
+from perfcycle.core.validation import field_error, full_clean
+from perfcycle.cycles.models import Cycle, GradeBand
+
+HUNDRED = Decimal(100)
+ONE_PLACE = Decimal("0.1")
+
+# Suggested guidelines for the common scales: S/A/B/C/D and the classic 20/70/10.
+DEFAULT_SHARES = {
+    "S": Decimal(10),
+    "A": Decimal(20),
+    "B": Decimal(50),
+    "C": Decimal(15),
+    "D": Decimal(5),
+}
+
+
+def settings_for(cycle: Cycle) -> CalibrationSettings:
+    """The cycle's settings; unsaved defaults (no guideline) when none were set."""
+    found = CalibrationSettings.objects.filter(cycle=cycle).first()
+    return found or CalibrationSettings(cycle=cycle, shares={})
+
+
+def grade_codes(cycle: Cycle) -> list[str]:
+    """The cycle's grades, best first."""
+    return list(
+        GradeBand.objects.filter(scale_id=cycle.grade_scale_id)
+        .order_by("-min_score")
+        .values_list("code", flat=True)
+    )
+
+
+def _shares(raw: Mapping[str, Any], codes: list[str]) -> dict[str, Decimal]:
+    shares: dict[str, Decimal] = {}
+    problems = []
+    for code, value in raw.items():
+        if code not in codes:
+            problems.append(_("“%(code)s” is not a grade of this cycle.") % {"code": code})
+            continue
+        if value in (None, ""):
+            continue
+        try:
+            share = Decimal(str(value))
+        except (InvalidOperation, ValueError):
+            problems.append(_("The share of %(code)s is not a number.") % {"code": code})
+            continue
+        if not Decimal(0) <= share <= HUNDRED:
+            problems.append(_("The share of %(code)s must lie between 0 and 100.") % {"code": code})
+            continue
+        shares[code] = share
+    if problems:
+        raise field_error("shares", " ".join(problems))
+    if shares and sum(shares.values(), Decimal(0)) != HUNDRED:
+        raise field_error(
+            "shares",
+            _("The target shares must total 100%%; they total %(total)s%%.")
+            % {"total": format(sum(shares.values(), Decimal(0)).normalize(), "f")},
+        )
+    return shares
+
+
+@transaction.atomic
+def settings_set(
+    *, actor: Any, cycle: Cycle, expected_version: int | None = None, **values: Any
+) -> CalibrationSettings:
+    """Set the guideline (``shares`` per grade code, ``tolerance``, ``strict``) and the
+    appeal rules (``appeal_window_days``, ``appeal_decision_days``); audited."""
+    from perfcycle.access.policy import Action, may
+    from perfcycle.core.errors import Forbidden
+
+    if not may(actor, Action.CALIBRATION_SETTINGS):
+        raise Forbidden(_("Only HR sets the distribution guideline."))
+    if cycle.is_closed:
+        raise DomainError(_("A closed cycle cannot be changed."), code="cycle_closed")
+    allowed = {"shares", "tolerance", "strict", "appeal_window_days", "appeal_decision_days"}
+    unknown = set(values) - allowed
+    if unknown:
+        raise field_error(sorted(unknown)[0], _("Unknown field."))
+    current = CalibrationSettings.objects.select_for_update().filter(cycle=cycle).first()
+    created = current is None
+    current = current or CalibrationSettings(cycle=cycle, shares={})
+    before = {name: to_json_value(getattr(current, name)) for name in sorted(allowed)}
+    if "shares" in values:
+        values["shares"] = {
+            k: str(v.normalize())
+            for k, v in _shares(values["shares"] or {}, grade_codes(cycle)).items()
+        }
+    for name, value in values.items():
+        setattr(current, name, value)
+    full_clean(current)
+    if created:
+        current.save()
+    else:
+        current.save_versioned(expected_version=expected_version, update_fields=list(values))
+    after = {name: to_json_value(getattr(current, name)) for name in sorted(allowed)}
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        instance=current,
+        before=None if created else before,
+        after=after,
+    )
+    return current
+
+
+@dataclass(frozen=True)
+class GradeRow:
+    code: str
+    count: int
+    share: Decimal  # actual, percent of the group
+    target: Decimal | None  # guideline percent
+    deviation: Decimal | None  # actual − target, percentage points
+    off: bool  # beyond the tolerance
+
+
+@dataclass(frozen=True)
+class DistributionCheck:
+    """A group's grades against the guideline."""
+
+    label: str
+    total: int
+    rows: list[GradeRow]
+    tolerance: Decimal
+    strict: bool
+    ungraded: int = 0
+    has_guideline: bool = True
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def off(self) -> list[GradeRow]:
+        return [r for r in self.rows if r.off]
+
+    @property
+    def ok(self) -> bool:
+        return not self.off
+
+
+def check(
+    settings: CalibrationSettings, codes: list[str], grades: Iterable[str], *, label: str = ""
+) -> DistributionCheck:
+    """Compare ``grades`` (one per person; '' for none) with the guideline."""
+    counts = Counter(grades)
+    ungraded = counts.pop("", 0)
+    total = sum(counts.values())
+    shares = {k: Decimal(str(v)) for k, v in (settings.shares or {}).items()}
+    rows = []
+    for code in codes:
+        n = counts.get(code, 0)
+        share = (
+            (Decimal(n) * HUNDRED / total).quantize(ONE_PLACE, ROUND_HALF_UP)
+            if total
+            else Decimal(0)
+        )
+        target = shares.get(code) if shares else None
+        deviation = None if target is None else (share - target).quantize(ONE_PLACE)
+        rows.append(
+            GradeRow(
+                code=code,
+                count=n,
+                share=share,
+                target=target,
+                deviation=deviation,
+                off=bool(total) and deviation is not None and abs(deviation) > settings.tolerance,
+            )
+        )
+    return DistributionCheck(
+        label=label,
+        total=total,
+        rows=rows,
+        tolerance=settings.tolerance,
+        strict=settings.strict,
+        ungraded=ungraded,
+        has_guideline=bool(shares),
+    )
