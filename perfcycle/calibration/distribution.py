@@ -101,7 +101,7 @@ def settings_set(
     before = {name: to_json_value(getattr(current, name)) for name in sorted(allowed)}
     if "shares" in values:
         values["shares"] = {
-            k: str(v.normalize())
+            k: format(v.normalize(), "f")
             for k, v in _shares(values["shares"] or {}, grade_codes(cycle)).items()
         }
     for name, value in values.items():
@@ -190,4 +190,107 @@ def check(
         strict=settings.strict,
         ungraded=ungraded,
         has_guideline=bool(shares),
+    )
+
+
+# --- Suggestions and the distribution of a cycle's results --------------------------------
+
+
+@dataclass(frozen=True)
+class Preset:
+    key: str
+    label: str
+    shares: dict[str, Decimal]
+
+
+def presets(codes: list[str]) -> list[Preset]:
+    """Suggested guidelines that fit the cycle's grades (best first): S10/A20/B50/C15/D5
+    for S/A/B/C/D, and the classic 20/70/10 for three grades (or spread over five)."""
+    found = []
+    if [c.upper() for c in codes] == list(DEFAULT_SHARES):
+        found.append(
+            Preset(
+                "sabcd",
+                _("S 10 · A 20 · B 50 · C 15 · D 5"),
+                dict(zip(codes, DEFAULT_SHARES.values(), strict=True)),
+            )
+        )
+        found.append(
+            Preset(
+                "classic",
+                _("20/70/10: S 5 · A 15 · B 70 · C 5 · D 5"),
+                dict(zip(codes, (Decimal(v) for v in (5, 15, 70, 5, 5)), strict=True)),
+            )
+        )
+    elif len(codes) == 3:
+        found.append(
+            Preset(
+                "classic",
+                _("20/70/10: the best 20%, the middle 70%, the lowest 10%"),
+                dict(zip(codes, (Decimal(20), Decimal(70), Decimal(10)), strict=True)),
+            )
+        )
+    return found
+
+
+def off_message(result: DistributionCheck) -> str:
+    """Each grade outside the tolerance as "A: 40% against 20% ±5", joined."""
+    return "; ".join(
+        _("%(code)s: %(share)s%% against %(target)s%% ±%(tolerance)s")
+        % {
+            "code": row.code,
+            "share": format(row.share.normalize(), "f"),
+            "target": format((row.target or Decimal(0)).normalize(), "f"),
+            "tolerance": format(result.tolerance.normalize(), "f"),
+        }
+        for row in result.off
+    )
+
+
+@dataclass(frozen=True)
+class Overview:
+    """A cycle's final grades against the guideline: everyone shown, and per department."""
+
+    settings: CalibrationSettings
+    codes: list[str]
+    overall: DistributionCheck
+    departments: list[tuple[int | None, DistributionCheck]]
+
+    @property
+    def warnings(self) -> list[DistributionCheck]:
+        return [c for c in (self.overall, *(d for _pk, d in self.departments)) if c.off]
+
+
+def overview(cycle: Cycle, results: Any, *, overall_label: str = "") -> Overview:
+    """``results``: the ``Result`` rows to count (already narrowed to what the reader may
+    see). Three queries whatever their number: settings, grade codes, the grades."""
+    settings = settings_for(cycle)
+    codes = grade_codes(cycle)
+    rows = list(
+        results.order_by().values_list("department_id", "department__name", "department__path", "grade")
+    )
+    by_department: dict[int | None, list[str]] = {}
+    names: dict[int | None, tuple[str, str]] = {}
+    for department_id, name, dpath, grade in rows:
+        by_department.setdefault(department_id, []).append(grade)
+        names[department_id] = (dpath or "", name or "")
+    ordered = sorted(by_department, key=lambda pk: (pk is None, names[pk]))
+    return Overview(
+        settings=settings,
+        codes=codes,
+        overall=check(
+            settings, codes, (r[3] for r in rows), label=overall_label or _("Everyone shown")
+        ),
+        departments=[
+            (
+                pk,
+                check(
+                    settings,
+                    codes,
+                    by_department[pk],
+                    label=names[pk][1] if pk is not None else _("No department"),
+                ),
+            )
+            for pk in ordered
+        ],
     )
