@@ -31,7 +31,9 @@ NAV: tuple[NavItem, ...] = (
     NavItem("plan", _("Plan"), "planning:home", hint=_("Goals and agreement")),
     NavItem("monitor", _("Monitor"), "monitoring:home", hint=_("Actuals, check-ins, observations")),
     NavItem("evaluate", _("Evaluate"), "evaluation:home", hint=_("Reviews and scores")),
-    NavItem("calibrate", _("Calibrate"), "calibration:home", hint=_("Calibration, release, appeals")),
+    NavItem(
+        "calibrate", _("Calibrate"), "calibration:home", hint=_("Calibration, release, appeals")
+    ),
     NavItem("reward", _("Reward"), None, hint=_("Bonuses, promotions, improvement plans")),
     NavItem("improve", _("Improve"), None, hint=_("Retrospective and next targets")),
     NavItem("org", _("Organisation"), "org:chart", Action.ORG_CHART_VIEW),

@@ -267,7 +267,9 @@ def overview(cycle: Cycle, results: Any, *, overall_label: str = "") -> Overview
     settings = settings_for(cycle)
     codes = grade_codes(cycle)
     rows = list(
-        results.order_by().values_list("department_id", "department__name", "department__path", "grade")
+        results.order_by().values_list(
+            "department_id", "department__name", "department__path", "grade"
+        )
     )
     by_department: dict[int | None, list[str]] = {}
     names: dict[int | None, tuple[str, str]] = {}

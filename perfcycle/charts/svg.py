@@ -239,3 +239,142 @@ def actuals_chart(
 def _polyline(points: list[tuple[float, float]], colour: str, css: str) -> str:
     coords = " ".join(f"{_n(x)},{_n(y)}" for x, y in points)
     return f'<polyline class="{css}" points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>'
+
+
+def distribution_chart(
+    bars: Sequence[tuple[str, Decimal | float, Decimal | float | None, bool]],
+    *,
+    label: str,
+    tolerance: Decimal | float = 0,
+    labels: dict[str, str] | None = None,
+    width: int = 360,
+    height: int = 200,
+) -> SafeString:
+    """Share per grade: ``bars`` are ``(grade, actual %, target % or None, off)``. The
+    actual share is a bar (red when ``off``), the target a dashed line across it and the
+    tolerance a shaded band around the target."""
+    names = {"actual": "actual", "target": "target", "band": "tolerance", **(labels or {})}
+    left, right, top, bottom = 36, 8, 10, 46
+    plot_w, plot_h = width - left - right, height - top - bottom
+    tol = float(tolerance or 0)
+    values = [float(a) for _c, a, _t, _o in bars]
+    values += [float(t) + tol for _c, _a, t, _o in bars if t is not None]
+    high = max([10.0, *values])
+    high = min(100.0, (int(high / 10) + 1) * 10) if high < 100 else 100.0
+
+    def y_of(value: float) -> float:
+        return top + plot_h * (1 - max(0.0, min(high, value)) / high)
+
+    body = [
+        f'<line class="chart-axis" x1="{left}" y1="{_n(y_of(0))}" x2="{width - right}" '
+        f'y2="{_n(y_of(0))}" stroke="{MUTED}"/>',
+        f'<text x="{left - 4}" y="{_n(y_of(high) + 4)}" font-size="11" text-anchor="end" '
+        f'fill="{MUTED}">{_n(high)}%</text>',
+        f'<text x="{left - 4}" y="{_n(y_of(0) + 4)}" font-size="11" text-anchor="end" '
+        f'fill="{MUTED}">0</text>',
+    ]
+    step = plot_w / max(1, len(bars))
+    for i, (code, actual, target, off) in enumerate(bars):
+        x0 = left + step * i
+        centre = x0 + step / 2
+        if target is not None:
+            t = float(target)
+            y_hi, y_lo = y_of(t + tol), y_of(t - tol)
+            body.append(
+                f'<rect class="chart-band" x="{_n(x0 + step * 0.1)}" y="{_n(y_hi)}" '
+                f'width="{_n(step * 0.8)}" height="{_n(max(y_lo - y_hi, 1))}" fill="#eaeef2">'
+                f"<title>{escape(code)} · {escape(names['band'])}: "
+                f"{escape(_number(max(0.0, t - tol)))}–{escape(_number(t + tol))}%</title></rect>"
+            )
+        a = float(actual)
+        y = y_of(a)
+        colour = STATUS_COLOURS["off_track"] if off else BAR
+        body.append(
+            f'<rect class="chart-bar{" chart-off" if off else ""}" x="{_n(centre - step * 0.22)}" '
+            f'y="{_n(y)}" width="{_n(step * 0.44)}" height="{_n(max(y_of(0) - y, 1))}" '
+            f'fill="{colour}"><title>{escape(code)} · {escape(names["actual"])}: '
+            f"{escape(_number(actual))}%</title></rect>"
+        )
+        if target is not None:
+            yt = y_of(float(target))
+            body.append(
+                f'<line class="chart-target" x1="{_n(x0 + step * 0.1)}" y1="{_n(yt)}" '
+                f'x2="{_n(x0 + step * 0.9)}" y2="{_n(yt)}" stroke="{INK}" stroke-width="2" '
+                f'stroke-dasharray="4 3"><title>{escape(code)} · {escape(names["target"])}: '
+                f"{escape(_number(target))}%</title></line>"
+            )
+        body.append(
+            f'<text x="{_n(centre)}" y="{height - bottom + 14}" font-size="12" '
+            f'text-anchor="middle" fill="{INK}">{escape(_short(code, 8))}</text>'
+        )
+    y = height - 16
+    x = 4.0
+    for key, colour, dash in (("actual", BAR, ""), ("target", INK, "4 3"), ("band", "#eaeef2", "")):
+        if key == "target":
+            body.append(
+                f'<line x1="{_n(x)}" y1="{y + 6}" x2="{_n(x + 12)}" y2="{y + 6}" '
+                f'stroke="{colour}" stroke-width="2" stroke-dasharray="{dash}"/>'
+            )
+        else:
+            body.append(f'<rect x="{_n(x)}" y="{y}" width="12" height="12" fill="{colour}"/>')
+        text = names[key]
+        body.append(
+            f'<text x="{_n(x + 16)}" y="{y + 11}" font-size="11" fill="{INK}">{escape(text)}</text>'
+        )
+        x += 24 + text_width(text, 11)
+    return _svg(width, height, label, body, "chart-distribution")
+
+
+def ninebox_grid(
+    cells: Sequence[Sequence[tuple[str, int]]],
+    *,
+    label: str,
+    x_label: str,
+    y_label: str,
+    levels: Sequence[str] = ("low", "medium", "high"),
+    cell_width: int = 120,
+    cell_height: int = 64,
+) -> SafeString:
+    """The 9-box (performance × potential): ``cells`` are three rows, top (high
+    potential) to bottom, of three ``(box name, people)`` left (low performance) to right.
+    ``levels`` name the thirds low → high on both axes."""
+    left, bottom, top = 58, 40, 6
+    width = left + 3 * cell_width + 4
+    height = top + 3 * cell_height + bottom
+    shades = ("#fff8c5", "#ddf4ff", "#dafbe1")  # by how far up and right a box lies
+    body: list[str] = []
+    for i in range(3):
+        for j in range(3):
+            name, count = cells[i][j] if i < len(cells) and j < len(cells[i]) else ("", 0)
+            x, y = left + j * cell_width, top + i * cell_height
+            shade = shades[min(2, max(0, (j + (2 - i)) // 2))]
+            body.append(
+                f'<rect class="chart-box" x="{x + 1}" y="{y + 1}" width="{cell_width - 2}" '
+                f'height="{cell_height - 2}" rx="4" fill="{shade}" stroke="#d0d7de">'
+                f"<title>{escape(name)}: {count}</title></rect>"
+                f'<text x="{_n(x + cell_width / 2)}" y="{y + 22}" font-size="12" '
+                f'text-anchor="middle" fill="{INK}">{escape(_short(name, 18))}</text>'
+                f'<text class="chart-count" x="{_n(x + cell_width / 2)}" y="{y + 48}" '
+                f'font-size="20" font-weight="700" text-anchor="middle" fill="{INK}">{count}</text>'
+            )
+    for k, level in enumerate(levels[:3]):
+        x = left + k * cell_width + cell_width / 2
+        body.append(
+            f'<text x="{_n(x)}" y="{top + 3 * cell_height + 14}" font-size="11" '
+            f'text-anchor="middle" fill="{MUTED}">{escape(_short(level, 16))}</text>'
+        )
+        y = top + (2 - k) * cell_height + cell_height / 2
+        body.append(
+            f'<text x="{left - 4}" y="{_n(y + 4)}" font-size="11" text-anchor="end" '
+            f'fill="{MUTED}">{escape(_short(level, 8))}</text>'
+        )
+    body.append(
+        f'<text x="{_n(left + 1.5 * cell_width)}" y="{height - 6}" font-size="12" '
+        f'text-anchor="middle" fill="{INK}">{escape(x_label)} →</text>'
+    )
+    y_mid = top + 1.5 * cell_height
+    body.append(
+        f'<text x="12" y="{_n(y_mid)}" font-size="12" text-anchor="middle" fill="{INK}" '
+        f'transform="rotate(-90 12 {_n(y_mid)})">{escape(y_label)} →</text>'
+    )
+    return _svg(width, height, label, body, "chart-ninebox")

@@ -26,6 +26,7 @@ STEPS: list[tuple[str, str]] = [
     ("monitor", "perfcycle.monitoring.demo.load"),
     ("reminders", "perfcycle.notifications.demo.load"),
     ("evaluate", "perfcycle.evaluation.demo.load"),
+    ("calibrate", "perfcycle.calibration.demo.load"),
 ]
 
 

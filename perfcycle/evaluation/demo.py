@@ -491,7 +491,7 @@ def load(*, stdout: Any = None) -> None:
     report = scores_store(actor=hr, cycle=cycle)
     if stdout is not None:
         stdout.write(
-            f"Evaluation: {cycle.name} in manager review, "
+            f"  evaluate: {cycle.name} in manager review, "
             f"{ReviewForm.objects.filter(cycle=cycle, status=FormStatus.SUBMITTED).count()} "
             f"reviews submitted, {report.created} results stored.\n"
         )

@@ -52,7 +52,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from perfcycle.audit.services import to_json_value
 from perfcycle.core.errors import DomainError
@@ -418,9 +418,9 @@ def _form_counts(
 
 # Said when a source with weight has reviews assigned that are not all in.
 PENDING_TEXT = {
-    ReviewSource.SELF: _lazy("The self-review has not been submitted."),
-    ReviewSource.MANAGER: _lazy("The manager's review has not been submitted."),
-    ReviewSource.SKIP: _lazy("The skip-level manager's review has not been submitted."),
+    ReviewSource.SELF: gettext_lazy("The self-review has not been submitted."),
+    ReviewSource.MANAGER: gettext_lazy("The manager's review has not been submitted."),
+    ReviewSource.SKIP: gettext_lazy("The skip-level manager's review has not been submitted."),
 }
 
 

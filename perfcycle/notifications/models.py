@@ -19,6 +19,9 @@ class NotificationKind(models.TextChoices):
     ACTION_OVERDUE = "action_overdue", _("action item overdue")
     SHEET_ACKNOWLEDGE = "sheet_acknowledge", _("goals to acknowledge")
     SHEET_APPROVE = "sheet_approve", _("goals to approve")
+    REVIEW_DUE = "review_due", _("reviews to write")
+    RESULT_RELEASED = "result_released", _("result released")
+    APPEAL = "appeal", _("appeal")
 
 
 class NotificationQuerySet(models.QuerySet):

@@ -16,6 +16,8 @@ goals waiting     a goal sheet is approved (employee acknowledges) or    employe
                   proposed (manager approves) in an open cycle
 reviews due       review forms not submitted whose phase deadline is     their reviewer
                   0–2 days away while the cycle is in that phase          (``reviews.py``)
+appeals due       an open appeal is due within 2 working days, or is     HR and the appeal's
+                  overdue (once per appeal per day)                       members (``appeals.py``)
 ================  =====================================================  =====================
 """
 
@@ -31,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from perfcycle.accounts.models import User
 from perfcycle.cycles.models import CycleDeadline, CycleParticipant, Phase
 from perfcycle.monitoring.models import ActionItem, Actual, CheckIn, CheckInStatus
+from perfcycle.notifications.appeals import appeals_due
 from perfcycle.notifications.models import NotificationKind
 from perfcycle.notifications.reviews import review_forms_due
 from perfcycle.notifications.services import NotificationDraft
@@ -299,4 +302,5 @@ def all_reminders(*, today: dt.date, now: dt.datetime) -> list[NotificationDraft
         *action_items_overdue(today=today),
         *goal_sheets_waiting(today=today),
         *review_forms_due(today=today),
+        *appeals_due(today=today),
     ]

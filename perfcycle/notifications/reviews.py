@@ -61,7 +61,7 @@ def _draft(
 ) -> NotificationDraft:
     return NotificationDraft(
         user_id=user_id,
-        kind=NotificationKind.DEADLINE,
+        kind=NotificationKind.REVIEW_DUE,
         dedupe_key=key,
         title=_("%(cycle)s: reviews waiting for you"),
         body=(

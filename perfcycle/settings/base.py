@@ -221,6 +221,11 @@ LOGGING = {
 # Monitoring: may colleagues (not only managers) log observations about a person? Their
 # observations are always private to the person's managers and HR.
 PERFCYCLE_COLLEAGUE_OBSERVATIONS = env_bool("PERFCYCLE_COLLEAGUE_OBSERVATIONS", False)
+# Public holidays (ISO dates, comma-separated) that do not count as working days, e.g. for
+# the appeal window: "2026-10-01,2026-10-02".
+PERFCYCLE_HOLIDAYS = [
+    d.strip() for d in os.environ.get("PERFCYCLE_HOLIDAYS", "").split(",") if d.strip()
+]
 
 # The API.
 PERFCYCLE_API_PAGE_SIZE = 50

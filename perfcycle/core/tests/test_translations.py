@@ -301,6 +301,8 @@ ALLOWED_LATIN = {
     "KPI", "OKR",
     # The intraclass correlation and its authors' names (Shrout & Fleiss 1979).
     "ICC", "Shrout", "Fleiss",
+    # File types an appeal may attach; the PDF report.
+    "PDF", "PNG", "JPG", "DOCX", "TXT", "MB",
 }  # fmt: skip
 
 ENGLISH_UI_WORDS = [
@@ -650,10 +652,11 @@ def test_evaluation_pages_are_in_chinese_with_the_demo_data(db):
     """The evaluate stage's pages, filled with the demo's reviewed quarter, for HR and for
     the sales director filling in a review: no English UI left."""
     from perfcycle.cycles.models import Cycle
+    from perfcycle.demo import demo_load
     from perfcycle.evaluation.models import ReviewForm
     from perfcycle.org.models import Employee
 
-    call_command("demo", no_serve=True, stdout=io.StringIO())
+    demo_load(stdout=io.StringIO(), until="evaluate")
     cycle = Cycle.objects.get(phase="manager_review")
     template = cycle.template
     item = template.competencies.first()
@@ -710,4 +713,56 @@ def test_evaluation_pages_are_in_chinese_with_the_demo_data(db):
             left = english_left(visible_text(response.content.decode()))
             if left:
                 problems[(login, url)] = left
-    assert problems == {}
+    assert problems == {}, problems
+
+
+def test_calibration_pages_are_in_chinese_with_the_demo_data(db):
+    """The calibrate-and-feed-back pages with the demo's released quarter, for HR, the
+    sales director and the demo employee: no English UI left."""
+    from perfcycle.calibration.models import Appeal, Result
+    from perfcycle.cycles.models import Cycle
+
+    call_command("demo", no_serve=True, stdout=io.StringIO())
+    cycle = Cycle.objects.get(phase="results")
+    session = cycle.calibration_sessions.get()
+    zhang = Result.objects.get(cycle=cycle, employee__employee_number="E011")
+    appeal = Appeal.objects.filter(status="upheld").get()
+    pages: dict[str, list[str]] = {
+        "hr": [
+            reverse("calibration:home"),
+            reverse("calibration:settings", args=[cycle.pk]),
+            reverse("calibration:distribution", args=[cycle.pk]),
+            reverse("calibration:sessions", args=[cycle.pk]),
+            reverse("calibration:session", args=[session.pk]),
+            reverse("calibration:session_ninebox", args=[session.pk]),
+            reverse("calibration:release", args=[cycle.pk]),
+            reverse("calibration:report", args=[zhang.pk]),
+            reverse("calibration:appeals"),
+            reverse("calibration:appeal", args=[appeal.pk]),
+        ],
+        "manager": [
+            reverse("calibration:home"),
+            reverse("calibration:my_result", args=[zhang.pk]),
+            reverse("calibration:talk", args=[zhang.pk]),
+        ],
+        "employee": [
+            reverse("calibration:home"),
+            reverse("calibration:my_result", args=[zhang.pk]),
+            reverse("calibration:appeal_file", args=[zhang.pk]),
+            reverse("calibration:report", args=[zhang.pk]),
+        ],
+    }
+    problems = {}
+    for login, urls in pages.items():
+        user = User.objects.get(username=login)
+        user.language = "zh-hans"
+        user.save()
+        client = Client()
+        client.force_login(user)
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, (login, url)
+            left = english_left(visible_text(response.content.decode()))
+            if left:
+                problems[(login, url)] = left
+    assert problems == {}, problems

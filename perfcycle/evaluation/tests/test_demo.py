@@ -18,7 +18,7 @@ from perfcycle.org.models import Employee
 
 @pytest.fixture
 def quarter(db):
-    demo_load(stdout=io.StringIO())
+    demo_load(stdout=io.StringIO(), until="evaluate")
     return Cycle.objects.select_related("template", "grade_scale").get(phase=Phase.MANAGER_REVIEW)
 
 
