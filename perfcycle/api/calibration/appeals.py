@@ -14,9 +14,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
+from ninja.pagination import paginate
 
 from perfcycle.access.policy import Action, get_visible_or_404, is_hr
 from perfcycle.api.common import ERRORS, require
+from perfcycle.api.pagination import Page
 from perfcycle.calibration import appeals as service
 from perfcycle.calibration import feedback
 from perfcycle.calibration.models import Appeal, AppealStatus, Result
@@ -169,6 +171,7 @@ def file_appeal(
     response=list[AppealOut],
     summary="Appeals: HR's queue, those routed to me, my own",
 )
+@paginate(Page)
 def list_appeals(request: HttpRequest, filters: Query[AppealFilters]) -> Any:
     qs = service.appeal_details(service.visible_appeals(request.user))
     if filters.status is not None:

@@ -13,9 +13,11 @@ from typing import Any
 from django.db.models import Count, Q
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
 
 from perfcycle.access.policy import Action, get_visible_or_404, may
 from perfcycle.api.common import ERRORS, require
+from perfcycle.api.pagination import Page
 from perfcycle.calibration import feedback
 from perfcycle.calibration.models import FeedbackTalk, Result
 from perfcycle.evaluation import scores
@@ -229,6 +231,7 @@ def _detail(request: HttpRequest, result: Result) -> dict[str, Any]:
     response=list[ResultOut],
     summary="Results: mine once released, my line's as a manager, everyone's for HR",
 )
+@paginate(Page)
 def list_results(request: HttpRequest, filters: Query[ResultFilters]) -> Any:
     qs = feedback.visible_results(request.user)
     if filters.cycle_id is not None:

@@ -9,9 +9,11 @@ from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
 
 from perfcycle.access.policy import Action, get_visible_or_404, require, scope
 from perfcycle.api.common import ERRORS
+from perfcycle.api.pagination import Page
 from perfcycle.core.errors import DomainError
 from perfcycle.cycles.models import Cycle, CycleParticipant
 from perfcycle.evaluation import results, scores
@@ -185,6 +187,7 @@ def store_scores(request: HttpRequest, cycle_id: int) -> Any:
     response={200: list[StoredResultOut], **ERRORS},
     summary="Stored results of the people you may see",
 )
+@paginate(Page)
 def stored_results(request: HttpRequest, cycle_id: int) -> Any:
     cycle = get_visible_or_404(request.user, Action.CYCLE_VIEW, Cycle.objects, pk=cycle_id)
     require(request, Action.SCORE_LIST)

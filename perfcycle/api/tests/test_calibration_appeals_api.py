@@ -38,9 +38,9 @@ def test_file_route_and_decide(company, world, as_user, django_capture_on_commit
     assert [a["name"] for a in data["attachments"]] == ["evidence.pdf", "b.png"]
     assert Notification.objects.filter(user=company.hr).exists()
     pk = data["id"]
-    assert [a["id"] for a in ok(call(hr, "get", "/appeals?open=true"))] == [pk]
-    assert [a["id"] for a in ok(call(direct, "get", "/appeals"))] == [pk]
-    assert ok(call(as_user(company.user("manager")), "get", "/appeals")) == []
+    assert [a["id"] for a in ok(call(hr, "get", "/appeals?open=true"))["items"]] == [pk]
+    assert [a["id"] for a in ok(call(direct, "get", "/appeals"))["items"]] == [pk]
+    assert ok(call(as_user(company.user("manager")), "get", "/appeals"))["items"] == []
     error(call(as_user(company.user("manager")), "get", f"/appeals/{pk}"), 404)
     error(call(direct, "post", f"/appeals/{pk}/route", {"skip_level": True}), 403)
     routed = ok(

@@ -71,3 +71,22 @@ def test_the_employee_sees_their_result_and_no_one_elses(quarter, client):
     assert page.status_code == 200 and "新客户转化偏低".encode() in page.content
     assert employee.get(f"/calibrate/results/{liu.pk}/").status_code == 404
     assert employee.get(f"/api/v1/results/{liu.pk}").status_code == 404
+
+
+def test_the_path_over_the_api(quarter, client):
+    hr = as_login(client, "hr")
+    distribution = hr.get(f"/api/v1/cycles/{quarter.pk}/distribution").json()
+    assert distribution
+    appeals = hr.get("/api/v1/appeals").json()
+    assert sorted(a["status"] for a in appeals["items"]) == ["rejected", "upheld"]
+    employee = as_login(client, "employee")
+    mine = employee.get(f"/api/v1/results?cycle_id={quarter.pk}").json()
+    assert mine["count"] == 1
+    assert [r["employee_id"] for r in mine["items"]] == [
+        Result.objects.get(cycle=quarter, employee__employee_number="E011").employee_id
+    ]
+    zhang = Result.objects.get(cycle=quarter, employee__employee_number="E011")
+    acknowledged = employee.post(f"/api/v1/results/{zhang.pk}/acknowledge")
+    assert acknowledged.status_code == 200
+    zhang.refresh_from_db()
+    assert zhang.acknowledged_at is not None

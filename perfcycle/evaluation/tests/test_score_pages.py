@@ -165,7 +165,7 @@ def test_api_scores_breakdown_store_and_override(company, rated, as_user):
     assert manager.post(f"/api/v1/cycles/{cycle.pk}/scores/store").status_code == 403
     stored = as_user(company.hr).post(f"/api/v1/cycles/{cycle.pk}/scores/store").json()
     assert stored == {"created": 6, "updated": 0, "unchanged": 0}
-    results = manager.get(f"/api/v1/cycles/{cycle.pk}/score-results").json()
+    results = manager.get(f"/api/v1/cycles/{cycle.pk}/score-results").json()["items"]
     assert {r["employee_id"] for r in results} == {company.direct.pk, company.indirect.pk}
     assert D(
         next(r for r in results if r["employee_id"] == company.direct.pk)["overall_score"]
