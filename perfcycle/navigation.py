@@ -34,8 +34,13 @@ NAV: tuple[NavItem, ...] = (
     NavItem(
         "calibrate", _("Calibrate"), "calibration:home", hint=_("Calibration, release, appeals")
     ),
-    NavItem("reward", _("Reward"), None, hint=_("Bonuses, promotions, improvement plans")),
-    NavItem("improve", _("Improve"), None, hint=_("Retrospective and next targets")),
+    NavItem("reward", _("Reward"), "rewards:home", hint=_("Bonuses, promotions, motivation")),
+    NavItem(
+        "improve",
+        _("Improve"),
+        "improvement:home",
+        hint=_("Improvement plans, retrospective, next targets"),
+    ),
     NavItem("org", _("Organisation"), "org:chart", Action.ORG_CHART_VIEW),
     NavItem("admin", _("Admin"), "audit:list", Action.ADMIN_VIEW),
 )
@@ -56,6 +61,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "monitoring": "monitor",
         "evaluation": "evaluate",
         "calibration": "calibrate",
+        "rewards": "reward",
+        "improvement": "improve",
     }.get(namespace, namespace)
     items = []
     for item in NAV:

@@ -16,6 +16,8 @@ urlpatterns = [
     path("monitor/", include("perfcycle.monitoring.urls")),
     path("evaluate/", include("perfcycle.evaluation.urls")),
     path("calibrate/", include("perfcycle.calibration.urls")),
+    path("reward/", include("perfcycle.rewards.urls")),
+    path("improve/", include("perfcycle.improvement.urls")),
     path("admin/audit/", include("perfcycle.audit.urls")),
     path("notifications/", include("perfcycle.notifications.urls")),
     path("api/v1/", api.urls),

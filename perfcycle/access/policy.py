@@ -146,6 +146,20 @@ class Action(StrEnum):
     APPEAL_FILE = "calibration.appeal.file"
     APPEAL_VIEW = "calibration.appeal.view"
     APPEAL_DECIDE = "calibration.appeal.decide"
+    # Reward (stage 5): bonus plans, lines, pay on record, motivation profiles.
+    COMPENSATION_MANAGE = "rewards.compensation.manage"
+    BONUS_PLAN_MANAGE = "rewards.plan.manage"
+    BONUS_TEAM_VIEW = "rewards.team.view"
+    BONUS_LINE_VIEW = "rewards.line.view"
+    BONUS_LINE_ADJUST = "rewards.line.adjust"
+    MOTIVATION_VIEW = "rewards.motivation.view"
+    MOTIVATION_EDIT = "rewards.motivation.edit"
+    MOTIVATION_AGGREGATE = "rewards.motivation.aggregate"
+    # Improvement plans (绩效改进计划).
+    PLAN_VIEW = "improvement.plan.view"
+    PLAN_MANAGE = "improvement.plan.manage"
+    PLAN_PROPOSE = "improvement.plan.propose"
+    PLAN_ACKNOWLEDGE = "improvement.plan.acknowledge"
 
 
 _TEAM = frozenset({Grant.HR, Grant.SELF, Grant.DIRECT, Grant.INDIRECT})
@@ -246,6 +260,25 @@ RULES: Mapping[Action, frozenset[Grant]] = {
     Action.APPEAL_FILE: frozenset({Grant.SELF}),
     Action.APPEAL_VIEW: frozenset({Grant.HR, Grant.SELF, Grant.MEMBER}),
     Action.APPEAL_DECIDE: frozenset({Grant.HR, Grant.MEMBER}),
+    # Improvement plans: managers and HR see and run them; the employee sees their plan
+    # once it is activated (the plan then lists them as a member) and acknowledges it;
+    # HR proposes plans for a cycle's low grades.
+    Action.PLAN_VIEW: _MANAGERS | {Grant.MEMBER},
+    Action.PLAN_MANAGE: _MANAGERS,
+    Action.PLAN_PROPOSE: _HR,
+    Action.PLAN_ACKNOWLEDGE: frozenset({Grant.SELF}),
+    # Reward: HR holds pay and runs bonus plans (create, compute, approve, export); a
+    # person's bonus line is for their managers, who adjust it within the plan's band.
+    # A person orders their own motivators; their managers see them; HR sees the
+    # aggregate by department.
+    Action.COMPENSATION_MANAGE: _HR,
+    Action.BONUS_PLAN_MANAGE: _HR,
+    Action.BONUS_TEAM_VIEW: frozenset({Grant.HR, Grant.MANAGER}),
+    Action.BONUS_LINE_VIEW: _MANAGERS,
+    Action.BONUS_LINE_ADJUST: _MANAGERS,
+    Action.MOTIVATION_VIEW: _TEAM,
+    Action.MOTIVATION_EDIT: frozenset({Grant.SELF}),
+    Action.MOTIVATION_AGGREGATE: _HR,
 }
 
 

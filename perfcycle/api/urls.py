@@ -13,10 +13,12 @@ from perfcycle.api.calibration import router as calibration_router
 from perfcycle.api.coaching import router as coaching_router
 from perfcycle.api.cycles import router as cycles_router
 from perfcycle.api.evaluation import router as evaluation_router
+from perfcycle.api.improvement import router as improvement_router
 from perfcycle.api.monitoring import router as monitoring_router
 from perfcycle.api.notifications import router as notifications_router
 from perfcycle.api.org import router as org_router
 from perfcycle.api.planning import router as planning_router
+from perfcycle.api.rewards import router as rewards_router
 
 
 class PerfcycleAPI(NinjaAPI):
@@ -51,4 +53,6 @@ api.add_router("/", coaching_router)
 api.add_router("/", monitoring_router)
 api.add_router("/", evaluation_router)
 api.add_router("/", calibration_router)
+api.add_router("/", rewards_router)
+api.add_router("/", improvement_router)
 api.add_router("/", notifications_router)

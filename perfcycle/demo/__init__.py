@@ -27,6 +27,7 @@ STEPS: list[tuple[str, str]] = [
     ("reminders", "perfcycle.notifications.demo.load"),
     ("evaluate", "perfcycle.evaluation.demo.load"),
     ("calibrate", "perfcycle.calibration.demo.load"),
+    ("reward", "perfcycle.rewards.demo.load"),
 ]
 
 

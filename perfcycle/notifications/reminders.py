@@ -18,6 +18,8 @@ reviews due       review forms not submitted whose phase deadline is     their r
                   0–2 days away while the cycle is in that phase          (``reviews.py``)
 appeals due       an open appeal is due within 2 working days, or is     HR and the appeal's
                   overdue (once per appeal per day)                       members (``appeals.py``)
+plan reviews due  an active improvement plan's review is 0–3 days away    employee and manager
+                  (once per review per day)                               (``improvement.py``)
 ================  =====================================================  =====================
 """
 
@@ -34,6 +36,7 @@ from perfcycle.accounts.models import User
 from perfcycle.cycles.models import CycleDeadline, CycleParticipant, Phase
 from perfcycle.monitoring.models import ActionItem, Actual, CheckIn, CheckInStatus
 from perfcycle.notifications.appeals import appeals_due
+from perfcycle.notifications.improvement import plan_reviews_due
 from perfcycle.notifications.models import NotificationKind
 from perfcycle.notifications.reviews import review_forms_due
 from perfcycle.notifications.services import NotificationDraft
@@ -303,4 +306,5 @@ def all_reminders(*, today: dt.date, now: dt.datetime) -> list[NotificationDraft
         *goal_sheets_waiting(today=today),
         *review_forms_due(today=today),
         *appeals_due(today=today),
+        *plan_reviews_due(today=today),
     ]

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "perfcycle.monitoring",
     "perfcycle.evaluation",
     "perfcycle.calibration",
+    "perfcycle.rewards",
+    "perfcycle.improvement",
     "perfcycle.notifications",
     "perfcycle.api",
     "perfcycle.demo",

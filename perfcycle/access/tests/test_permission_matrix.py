@@ -116,6 +116,19 @@ _row(Action.TALK_COMMENT,             (True, False, False, False), (True, False,
 _row(Action.APPEAL_FILE,              (True, False, False, False), (True, False, False, False),   (True, False))
 _row(Action.APPEAL_VIEW,              (True, True, True, True),   (True, False, False, False),    (True, False))
 _row(Action.APPEAL_DECIDE,            (True, True, True, True),   (False, False, False, False),   (False, False))
+_row(Action.PLAN_VIEW,                (True, True, True, True),   (False, True, True, False),     (False, False))
+_row(Action.PLAN_MANAGE,              (True, True, True, True),   (False, True, True, False),     (False, False))
+_row(Action.PLAN_PROPOSE,             True,                       False,                          False)
+_row(Action.PLAN_ACKNOWLEDGE,         (True, False, False, False), (True, False, False, False),   (True, False))
+# Reward (stage 5)
+_row(Action.COMPENSATION_MANAGE,      True,                       False,                          False)
+_row(Action.BONUS_PLAN_MANAGE,        True,                       False,                          False)
+_row(Action.BONUS_TEAM_VIEW,          True,                       True,                           False)
+_row(Action.BONUS_LINE_VIEW,          (True, True, True, True),   (False, True, True, False),     (False, False))
+_row(Action.BONUS_LINE_ADJUST,        (True, True, True, True),   (False, True, True, False),     (False, False))
+_row(Action.MOTIVATION_VIEW,          (True, True, True, True),   (True, True, True, False),      (True, False))
+_row(Action.MOTIVATION_EDIT,          (True, False, False, False), (True, False, False, False),   (True, False))
+_row(Action.MOTIVATION_AGGREGATE,     True,                       False,                          False)
 # fmt: on
 
 

@@ -766,3 +766,48 @@ def test_calibration_pages_are_in_chinese_with_the_demo_data(db):
             if left:
                 problems[(login, url)] = left
     assert problems == {}, problems
+
+
+def test_reward_and_improve_pages_are_in_chinese_with_the_demo_data(db):
+    """Bonus plan, motivation and improvement plan pages with the demo data, for HR, the
+    sales director and the salesperson on an improvement plan: no English UI left."""
+    from perfcycle.improvement.models import ImprovementPlan
+    from perfcycle.rewards.models import BonusPlan
+
+    call_command("demo", no_serve=True, stdout=io.StringIO())
+    plan = BonusPlan.objects.get()
+    pip = ImprovementPlan.objects.get(employee__employee_number="E018")
+    pages = {
+        "hr": [
+            reverse("rewards:home"),
+            reverse("rewards:plans"),
+            reverse("rewards:plan", args=[plan.pk]),
+            reverse("rewards:motivation_departments"),
+            reverse("improvement:home"),
+            reverse("improvement:plan", args=[pip.pk]),
+        ],
+        "manager": [
+            reverse("rewards:plan", args=[plan.pk]),
+            reverse("improvement:plan", args=[pip.pk]),
+            reverse("improvement:plan_edit", args=[pip.pk]),
+        ],
+        "suntao": [
+            reverse("rewards:motivation"),
+            reverse("improvement:home"),
+            reverse("improvement:plan", args=[pip.pk]),
+        ],
+    }
+    problems = {}
+    for login, urls in pages.items():
+        user = User.objects.get(username=login)
+        user.language = "zh-hans"
+        user.save()
+        client = Client()
+        client.force_login(user)
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, (login, url)
+            left = english_left(visible_text(response.content.decode()))
+            if left:
+                problems[(login, url)] = left
+    assert problems == {}, problems

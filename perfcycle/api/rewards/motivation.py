@@ -1,0 +1,95 @@
+"""Motivation profiles over the API: mine (read and set the order of the six motivators)
+and, for HR, the counts by department."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Field, Router, Schema
+
+from perfcycle.access.policy import Action, acting_employee, get_visible_or_404
+from perfcycle.api.common import ERRORS, require
+from perfcycle.org.models import Department
+from perfcycle.rewards import selectors, services
+from perfcycle.rewards.models import MotivationProfile, Motivator
+
+router = Router(tags=["motivation"])
+
+
+class MotivationOut(Schema):
+    employee_id: int
+    motivators: list[str] = Field(..., description="Most important first; empty if not given.")
+    labels: list[str]
+    choices: list[str] = Field(..., description="The six motivators.")
+    updated_at: dt.datetime | None
+
+
+class MotivationIn(Schema):
+    motivators: list[str] = Field(..., description="All six motivators, most important first.")
+
+
+class MotivatorCountOut(Schema):
+    code: str
+    label: str
+    first: int
+    top: int = Field(..., description="In the top three.")
+
+
+class DepartmentMotivationOut(Schema):
+    department_id: int | None
+    department_name: str
+    people: int
+    motivators: list[MotivatorCountOut]
+
+
+def _out(employee_id: int, profile: MotivationProfile | None) -> dict[str, Any]:
+    return {
+        "employee_id": employee_id,
+        "motivators": profile.motivators if profile else [],
+        "labels": profile.labels if profile else [],
+        "choices": list(Motivator.values),
+        "updated_at": profile.updated_at if profile else None,
+    }
+
+
+def _me(request: HttpRequest) -> Any:
+    me = acting_employee(request.user)
+    if me is None:
+        raise Http404
+    return me
+
+
+@router.get("/me/motivation", response={200: MotivationOut, **ERRORS}, summary="What motivates me")
+def my_motivation(request: HttpRequest) -> Any:
+    me = _me(request)
+    return _out(me.pk, MotivationProfile.objects.filter(employee=me).first())
+
+
+@router.put(
+    "/me/motivation",
+    response={200: MotivationOut, **ERRORS},
+    summary="Order the six motivators, most important first",
+)
+def set_my_motivation(request: HttpRequest, payload: MotivationIn) -> Any:
+    me = _me(request)
+    profile = services.motivation_set(
+        actor=request.user, employee=me, motivators=payload.motivators
+    )
+    return _out(me.pk, profile)
+
+
+@router.get(
+    "/departments/{int:department_id}/motivation",
+    response={200: DepartmentMotivationOut, **ERRORS},
+    summary="How many people in a department rank each motivator first and in their top three (HR)",
+)
+def department_motivation(request: HttpRequest, department_id: int) -> Any:
+    department = get_visible_or_404(
+        request.user, Action.DEPARTMENT_VIEW, Department.objects.all(), pk=department_id
+    )
+    require(request, Action.MOTIVATION_AGGREGATE)
+    groups = selectors.motivation_by_department([department.pk])
+    group = groups[0] if groups else selectors.DepartmentMotivation(department.pk, department.name)
+    return group.as_dict()

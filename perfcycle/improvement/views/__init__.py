@@ -1,0 +1,1 @@
+"""The improvement stage's pages; each module has its own ``urlpatterns``."""

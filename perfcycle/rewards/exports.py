@@ -1,0 +1,77 @@
+"""A bonus plan as a spreadsheet (HR), written with the calibration stage's defensive
+cell writer: a text that a spreadsheet would read as a formula stays text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from perfcycle.calibration.exports import write_xlsx
+from perfcycle.rewards.models import BonusLine, BonusPlan
+
+
+def plan_headers() -> list[str]:
+    return [
+        _("Employee number"),
+        _("Name"),
+        _("Department"),
+        _("Grade"),
+        _("Base monthly pay"),
+        _("Target bonus"),
+        _("Grade coefficient"),
+        _("Department coefficient"),
+        _("Amount before scaling"),
+        _("Scale factor"),
+        _("Computed amount"),
+        _("Adjustment"),
+        _("Reason"),
+        _("Final amount"),
+        _("Currency"),
+    ]
+
+
+def plan_rows(plan: BonusPlan, lines: QuerySet[BonusLine]) -> list[list[Any]]:
+    """One row per line; one query."""
+    out = []
+    for r in lines.order_by("employee__name", "pk").values(
+        "employee__employee_number",
+        "employee__name",
+        "department__name",
+        "grade",
+        "base",
+        "target",
+        "grade_coefficient",
+        "department_coefficient",
+        "raw_amount",
+        "scale_factor",
+        "amount",
+        "adjustment",
+        "reason",
+        "final_amount",
+    ):
+        out.append(
+            [
+                r["employee__employee_number"],
+                r["employee__name"],
+                r["department__name"] or "",
+                r["grade"],
+                r["base"],
+                r["target"] if r["target"] is not None else "",
+                r["grade_coefficient"].normalize(),
+                r["department_coefficient"].normalize(),
+                r["raw_amount"],
+                r["scale_factor"],
+                r["amount"],
+                r["adjustment"],
+                r["reason"],
+                r["final_amount"],
+                plan.currency,
+            ]
+        )
+    return out
+
+
+def plan_xlsx(plan: BonusPlan, lines: QuerySet[BonusLine]) -> bytes:
+    return write_xlsx(plan_headers(), plan_rows(plan, lines), title=plan.name)

@@ -1,0 +1,131 @@
+"""Forms of the reward pages; they parse, the services decide."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from perfcycle.cycles.models import Cycle
+from perfcycle.org.models import Department
+from perfcycle.rewards.models import Method, Motivator
+from perfcycle.rewards.services import DepartmentInput
+
+
+class PlanForm(forms.Form):
+    cycle = forms.ModelChoiceField(
+        label=gettext_lazy("Cycle"), queryset=Cycle.objects.order_by("-start_date")
+    )
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
+    method = forms.ChoiceField(label=gettext_lazy("Method"), choices=Method.choices)
+    budget = forms.DecimalField(
+        label=gettext_lazy("Budget"), min_value=0, max_digits=14, decimal_places=2
+    )
+    currency = forms.CharField(label=gettext_lazy("Currency"), max_length=3, initial="CNY")
+    rounding_unit = forms.DecimalField(
+        label=gettext_lazy("Rounding unit"),
+        initial=Decimal("0.01"),
+        min_value=Decimal("0.01"),
+        max_digits=10,
+        decimal_places=2,
+    )
+    adjustment_band = forms.DecimalField(
+        label=gettext_lazy("Adjustment band %"),
+        initial=Decimal(10),
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
+    )
+    coefficients = forms.CharField(
+        label=gettext_lazy("Coefficient per grade"),
+        initial="S=1.5\nA=1.2\nB=1.0\nC=0.5\nD=0",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=gettext_lazy("One grade per line: grade=coefficient."),
+    )
+    departments = forms.CharField(
+        label=gettext_lazy("Departments"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy(
+            "Optional, one per line: department code, coefficient and (pool method) pool, "
+            "separated by spaces, e.g. SALES 1.1 50000."
+        ),
+    )
+    domain_field_names = {"grade_coefficients": "coefficients"}
+
+    def clean_coefficients(self) -> dict[str, str]:
+        table: dict[str, str] = {}
+        for raw in self.cleaned_data["coefficients"].splitlines():
+            line = raw.strip()
+            if not line:
+                continue
+            grade, sep, value = line.partition("=")
+            if not sep:
+                raise forms.ValidationError(_("Write each line as grade=coefficient."))
+            table[grade.strip()] = value.strip()
+        return table
+
+    def clean_departments(self) -> list[DepartmentInput]:
+        rows: list[DepartmentInput] = []
+        text = self.cleaned_data.get("departments") or ""
+        codes = {
+            d.code: d
+            for d in Department.objects.filter(
+                code__in=[line.split()[0] for line in text.splitlines() if line.split()]
+            )
+        }
+        for raw in text.splitlines():
+            parts = raw.split()
+            if not parts:
+                continue
+            department = codes.get(parts[0])
+            if department is None:
+                raise forms.ValidationError(
+                    _("No department has the code %(code)s.") % {"code": parts[0]}
+                )
+            try:
+                coefficient = Decimal(parts[1]) if len(parts) > 1 else Decimal(1)
+                pool = Decimal(parts[2]) if len(parts) > 2 else None
+            except InvalidOperation as exc:
+                raise forms.ValidationError(
+                    _("Line %(line)s: write numbers.") % {"line": raw.strip()}
+                ) from exc
+            rows.append(DepartmentInput(department, coefficient, pool))
+        return rows
+
+
+class AdjustForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    adjustment = forms.DecimalField(
+        label=gettext_lazy("Adjustment"), max_digits=14, decimal_places=2
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        min_length=10,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class MotivationForm(forms.Form):
+    """One rank per motivator; each rank 1–6 used once."""
+
+    def __init__(self, *args: Any, current: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        ranks = [(str(i), str(i)) for i in range(1, len(Motivator.choices) + 1)]
+        order = current or []
+        for code, label in Motivator.choices:
+            initial = str(order.index(code) + 1) if code in order else None
+            self.fields[code] = forms.ChoiceField(label=label, choices=ranks, initial=initial)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        ranks = [data.get(code) for code in Motivator.values]
+        if None not in ranks and len(set(ranks)) != len(ranks):
+            raise forms.ValidationError(_("Give each motivator a different rank."))
+        return data
+
+    def ordered(self) -> list[str]:
+        return sorted(Motivator.values, key=lambda code: int(self.cleaned_data[code]))

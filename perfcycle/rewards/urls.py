@@ -1,0 +1,4 @@
+from perfcycle.rewards.views import pages
+
+app_name = "rewards"
+urlpatterns = [*pages.urlpatterns]

@@ -1,0 +1,1 @@
+"""The rewards stage's pages; each module has its own ``urlpatterns``."""
