@@ -648,6 +648,24 @@ def test_server_error_page_is_chinese(rf):
     assert english_left(text) == []
 
 
+def english_left_on_pages(pages: dict[str, list[str]]) -> dict[tuple[str, str], list[str]]:
+    """Each login (switched to Chinese) opens its pages; the English words left on each."""
+    problems = {}
+    for login, urls in pages.items():
+        user = User.objects.get(username=login)
+        user.language = "zh-hans"
+        user.save()
+        client = Client()
+        client.force_login(user)
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, (login, url)
+            left = english_left(visible_text(response.content.decode()))
+            if left:
+                problems[(login, url)] = left
+    return problems
+
+
 def test_evaluation_pages_are_in_chinese_with_the_demo_data(db):
     """The evaluate stage's pages, filled with the demo's reviewed quarter, for HR and for
     the sales director filling in a review: no English UI left."""
@@ -700,20 +718,7 @@ def test_evaluation_pages_are_in_chinese_with_the_demo_data(db):
         cycle=cycle, reviewer__user__username="manager", source="manager"
     ).exclude(status="submitted")
     pages["manager"].append(reverse("evaluation:form", args=[open_form.first().pk]))
-    problems = {}
-    for login, urls in pages.items():
-        user = User.objects.get(username=login)
-        user.language = "zh-hans"
-        user.save()
-        client = Client()
-        client.force_login(user)
-        for url in urls:
-            response = client.get(url)
-            assert response.status_code == 200, (login, url)
-            left = english_left(visible_text(response.content.decode()))
-            if left:
-                problems[(login, url)] = left
-    assert problems == {}, problems
+    assert english_left_on_pages(pages) == {}
 
 
 def test_calibration_pages_are_in_chinese_with_the_demo_data(db):
@@ -752,20 +757,7 @@ def test_calibration_pages_are_in_chinese_with_the_demo_data(db):
             reverse("calibration:report", args=[zhang.pk]),
         ],
     }
-    problems = {}
-    for login, urls in pages.items():
-        user = User.objects.get(username=login)
-        user.language = "zh-hans"
-        user.save()
-        client = Client()
-        client.force_login(user)
-        for url in urls:
-            response = client.get(url)
-            assert response.status_code == 200, (login, url)
-            left = english_left(visible_text(response.content.decode()))
-            if left:
-                problems[(login, url)] = left
-    assert problems == {}, problems
+    assert english_left_on_pages(pages) == {}
 
 
 def test_reward_and_improve_pages_are_in_chinese_with_the_demo_data(db):
@@ -797,17 +789,4 @@ def test_reward_and_improve_pages_are_in_chinese_with_the_demo_data(db):
             reverse("improvement:plan", args=[pip.pk]),
         ],
     }
-    problems = {}
-    for login, urls in pages.items():
-        user = User.objects.get(username=login)
-        user.language = "zh-hans"
-        user.save()
-        client = Client()
-        client.force_login(user)
-        for url in urls:
-            response = client.get(url)
-            assert response.status_code == 200, (login, url)
-            left = english_left(visible_text(response.content.decode()))
-            if left:
-                problems[(login, url)] = left
-    assert problems == {}, problems
+    assert english_left_on_pages(pages) == {}
