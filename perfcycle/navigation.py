@@ -63,6 +63,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "calibration": "calibrate",
         "rewards": "reward",
         "improvement": "improve",
+        "proposals": "reward",
+        "retrospective": "improve",
     }.get(namespace, namespace)
     items = []
     for item in NAV:

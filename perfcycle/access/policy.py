@@ -160,6 +160,19 @@ class Action(StrEnum):
     PLAN_MANAGE = "improvement.plan.manage"
     PLAN_PROPOSE = "improvement.plan.propose"
     PLAN_ACKNOWLEDGE = "improvement.plan.acknowledge"
+    # Salary review and promotion proposals.
+    PROPOSAL_RULES_MANAGE = "proposals.rules.manage"
+    PROPOSAL_LIST = "proposals.proposal.list"
+    PROPOSAL_VIEW = "proposals.proposal.view"
+    PROPOSAL_NOMINATE = "proposals.proposal.nominate"
+    PROPOSAL_ENDORSE = "proposals.proposal.endorse"
+    PROPOSAL_DECIDE = "proposals.proposal.decide"
+    # Close the loop: retrospective and target-difficulty analysis.
+    RETRO_MANAGE = "retrospective.settings.manage"
+    RETRO_ANSWER = "retrospective.response.answer"
+    RETRO_RESULTS_VIEW = "retrospective.results.view"
+    TARGET_ANALYSIS_VIEW = "retrospective.targets.view"
+    TARGET_PROPOSAL_DECIDE = "retrospective.targets.decide"
 
 
 _TEAM = frozenset({Grant.HR, Grant.SELF, Grant.DIRECT, Grant.INDIRECT})
@@ -274,11 +287,29 @@ RULES: Mapping[Action, frozenset[Grant]] = {
     Action.COMPENSATION_MANAGE: _HR,
     Action.BONUS_PLAN_MANAGE: _HR,
     Action.BONUS_TEAM_VIEW: frozenset({Grant.HR, Grant.MANAGER}),
-    Action.BONUS_LINE_VIEW: _MANAGERS,
+    Action.BONUS_LINE_VIEW: _MANAGERS | {Grant.MEMBER},
     Action.BONUS_LINE_ADJUST: _MANAGERS,
     Action.MOTIVATION_VIEW: _TEAM,
     Action.MOTIVATION_EDIT: frozenset({Grant.SELF}),
     Action.MOTIVATION_AGGREGATE: _HR,
+    # Salary review and promotion proposals: HR sets who is eligible and decides; a
+    # person's managers nominate them with a justification; a manager above the
+    # nominator endorses it before HR decides. The person sees a proposal once it is
+    # approved (the proposal then lists them as a member).
+    Action.PROPOSAL_RULES_MANAGE: _HR,
+    Action.PROPOSAL_LIST: frozenset({Grant.HR, Grant.MANAGER}),
+    Action.PROPOSAL_VIEW: _MANAGERS | {Grant.MEMBER},
+    Action.PROPOSAL_NOMINATE: _MANAGERS,
+    Action.PROPOSAL_ENDORSE: frozenset({Grant.HR, Grant.INDIRECT}),
+    Action.PROPOSAL_DECIDE: _HR,
+    # Close the loop: a participant answers the retrospective about their own goals;
+    # HR and managers read the aggregates (above the anonymity minimum) and the target
+    # analysis; HR opens the retrospective and decides on proposed next-cycle targets.
+    Action.RETRO_MANAGE: _HR,
+    Action.RETRO_ANSWER: frozenset({Grant.SELF}),
+    Action.RETRO_RESULTS_VIEW: frozenset({Grant.HR, Grant.MANAGER}),
+    Action.TARGET_ANALYSIS_VIEW: frozenset({Grant.HR, Grant.MANAGER}),
+    Action.TARGET_PROPOSAL_DECIDE: _HR,
 }
 
 

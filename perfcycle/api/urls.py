@@ -18,6 +18,8 @@ from perfcycle.api.monitoring import router as monitoring_router
 from perfcycle.api.notifications import router as notifications_router
 from perfcycle.api.org import router as org_router
 from perfcycle.api.planning import router as planning_router
+from perfcycle.api.proposals import router as proposals_router
+from perfcycle.api.retrospective import router as retrospective_router
 from perfcycle.api.rewards import router as rewards_router
 
 
@@ -54,5 +56,7 @@ api.add_router("/", monitoring_router)
 api.add_router("/", evaluation_router)
 api.add_router("/", calibration_router)
 api.add_router("/", rewards_router)
+api.add_router("/", proposals_router)
 api.add_router("/", improvement_router)
+api.add_router("/", retrospective_router)
 api.add_router("/", notifications_router)

@@ -22,6 +22,10 @@ class NotificationKind(models.TextChoices):
     REVIEW_DUE = "review_due", _("reviews to write")
     RESULT_RELEASED = "result_released", _("result released")
     APPEAL = "appeal", _("appeal")
+    PLAN_REVIEW = "plan_review", _("improvement plan review")
+    BONUS = "bonus", _("bonus")
+    PROPOSAL = "proposal", _("salary or promotion proposal")
+    RETROSPECTIVE = "retrospective", _("retrospective")
 
 
 class NotificationQuerySet(models.QuerySet):

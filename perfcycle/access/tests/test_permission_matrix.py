@@ -129,6 +129,18 @@ _row(Action.BONUS_LINE_ADJUST,        (True, True, True, True),   (False, True, 
 _row(Action.MOTIVATION_VIEW,          (True, True, True, True),   (True, True, True, False),      (True, False))
 _row(Action.MOTIVATION_EDIT,          (True, False, False, False), (True, False, False, False),   (True, False))
 _row(Action.MOTIVATION_AGGREGATE,     True,                       False,                          False)
+_row(Action.PROPOSAL_RULES_MANAGE,    True,                       False,                          False)
+_row(Action.PROPOSAL_LIST,            True,                       True,                           False)
+_row(Action.PROPOSAL_VIEW,            (True, True, True, True),   (False, True, True, False),     (False, False))
+_row(Action.PROPOSAL_NOMINATE,        (True, True, True, True),   (False, True, True, False),     (False, False))
+_row(Action.PROPOSAL_ENDORSE,         (True, True, True, True),   (False, False, True, False),    (False, False))
+_row(Action.PROPOSAL_DECIDE,          True,                       False,                          False)
+# Close the loop (stage 6)
+_row(Action.RETRO_MANAGE,             True,                       False,                          False)
+_row(Action.RETRO_ANSWER,             (True, False, False, False), (True, False, False, False),   (True, False))
+_row(Action.RETRO_RESULTS_VIEW,       True,                       True,                           False)
+_row(Action.TARGET_ANALYSIS_VIEW,     True,                       True,                           False)
+_row(Action.TARGET_PROPOSAL_DECIDE,   True,                       False,                          False)
 # fmt: on
 
 
