@@ -124,15 +124,56 @@ def _touch(plan: ImprovementPlan, expected_version: int | None) -> None:
 # Settings ------------------------------------------------------------------------------
 
 
+def cycle_grade_codes(cycle: Cycle) -> list[str]:
+    """The grade codes of the cycle's scale, best first (empty without a scale)."""
+    if cycle.grade_scale_id is None:
+        return []
+    return list(cycle.grade_scale.bands.order_by("-min_score").values_list("code", flat=True))
+
+
 @transaction.atomic
-def settings_set(*, actor: Any, cycle: Cycle, grades: list[str]) -> ImprovementSettings:
+def settings_set(
+    *, actor: Any, cycle: Cycle, grades: list[str], expected_version: int | None = None
+) -> ImprovementSettings:
+    """Which final grades of ``cycle`` lead to a proposed plan (HR): at least one, each
+    on the cycle's grade scale, never every grade. Audited before/after."""
     if not may(actor, Action.PLAN_PROPOSE):
         raise Forbidden(_("Only HR sets which grades lead to a plan."))
-    grades = sorted({g.strip() for g in grades if g and g.strip()})
-    settings, _created = ImprovementSettings.objects.get_or_create(cycle=cycle)
+    chosen = {g.strip() for g in grades if g and g.strip()}
+    scale = cycle_grade_codes(cycle)
+    if not scale:
+        raise DomainError(
+            _("The cycle has no grade scale: give it one first."), code="no_grade_scale"
+        )
+    unknown = sorted(chosen - set(scale))
+    if unknown:
+        raise field_error(
+            "grades",
+            _("Not on the cycle's grade scale: %(grades)s.") % {"grades": ", ".join(unknown)},
+            code="unknown_grade",
+        )
+    if not chosen:
+        raise field_error("grades", _("Choose at least one grade."), code="required")
+    if len(chosen) == len(scale):
+        raise field_error(
+            "grades",
+            _("Not every grade can lead to an improvement plan."),
+            code="every_grade",
+        )
+    ordered = [g for g in scale if g in chosen]
+    settings = ImprovementSettings.objects.select_for_update().filter(cycle=cycle).first()
+    if settings is None:
+        settings = ImprovementSettings.objects.create(cycle=cycle, trigger_grades=ordered)
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            instance=settings,
+            after=snapshot(settings, ["trigger_grades"]),
+        )
+        return settings
     before = snapshot(settings, ["trigger_grades"])
-    settings.trigger_grades = grades
-    settings.save_versioned(expected_version=None, update_fields=["trigger_grades"])
+    settings.trigger_grades = ordered
+    settings.save_versioned(expected_version=expected_version, update_fields=["trigger_grades"])
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

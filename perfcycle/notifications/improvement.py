@@ -1,8 +1,7 @@
 """Reminder rule: an improvement plan's review date is near.
 
 A review not yet held, of an active (or extended) plan, scheduled 0–3 days from today:
-the employee and the manager, once per review per day. Uses the ``DEADLINE`` kind
-(a dedicated kind would need a notifications migration).
+the employee and the manager, once per review per day, as ``PLAN_REVIEW`` notifications.
 """
 
 from __future__ import annotations
@@ -47,7 +46,7 @@ def plan_reviews_due(*, today: dt.date) -> list[NotificationDraft]:
             drafts.append(
                 NotificationDraft(
                     user_id=employee_id,
-                    kind=NotificationKind.DEADLINE,
+                    kind=NotificationKind.PLAN_REVIEW,
                     dedupe_key=key,
                     title=_("Improvement plan review on %(when)s"),
                     body=_("Your improvement plan review is scheduled for %(when)s."),
@@ -59,7 +58,7 @@ def plan_reviews_due(*, today: dt.date) -> list[NotificationDraft]:
             drafts.append(
                 NotificationDraft(
                     user_id=manager_id,
-                    kind=NotificationKind.DEADLINE,
+                    kind=NotificationKind.PLAN_REVIEW,
                     dedupe_key=key,
                     title=_("Improvement plan review with %(name)s on %(when)s"),
                     body=_("The improvement plan review with %(name)s is scheduled for %(when)s."),

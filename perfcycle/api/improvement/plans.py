@@ -20,7 +20,7 @@ from perfcycle.api.common import ERRORS, require
 from perfcycle.api.pagination import Page
 from perfcycle.cycles.models import Cycle
 from perfcycle.improvement import services
-from perfcycle.improvement.models import ImprovementPlan, PlanReview
+from perfcycle.improvement.models import ImprovementPlan, ImprovementSettings, PlanReview
 from perfcycle.monitoring.models import Course
 
 router = Router(tags=["improvement"])
@@ -246,6 +246,54 @@ def patch_plan(request: HttpRequest, plan_id: int, payload: PlanPatch) -> Any:
     for day in payload.review_dates:
         services.review_schedule(actor=request.user, plan=plan, scheduled_for=day)
     return _detail(plan)
+
+
+class TriggerOut(Schema):
+    cycle_id: int
+    grades: list[str] = Field(description="Final grades that lead to a proposed plan.")
+    scale: list[str] = Field(description="The cycle's grade scale, best first.")
+    is_default: bool = Field(description="True while HR has not chosen: the lowest grade.")
+    version: int | None
+
+
+class TriggerIn(Schema):
+    grades: list[str]
+    version: int | None = None
+
+
+def _trigger_out(cycle: Cycle) -> dict[str, Any]:
+    saved = ImprovementSettings.objects.filter(cycle=cycle).first()
+    return {
+        "cycle_id": cycle.pk,
+        "grades": services.trigger_grades(cycle),
+        "scale": services.cycle_grade_codes(cycle),
+        "is_default": saved is None,
+        "version": saved.version if saved else None,
+    }
+
+
+@router.get(
+    "/cycles/{int:cycle_id}/improvement-settings",
+    response={200: TriggerOut, **ERRORS},
+    summary="Which final grades lead to a proposed improvement plan (HR)",
+)
+def get_trigger(request: HttpRequest, cycle_id: int) -> Any:
+    require(request, Action.PLAN_PROPOSE)
+    return _trigger_out(get_object_or_404(Cycle, pk=cycle_id))
+
+
+@router.put(
+    "/cycles/{int:cycle_id}/improvement-settings",
+    response={200: TriggerOut, **ERRORS},
+    summary="Choose the grades that lead to a proposed improvement plan (HR)",
+)
+def put_trigger(request: HttpRequest, cycle_id: int, payload: TriggerIn) -> Any:
+    require(request, Action.PLAN_PROPOSE)
+    cycle = get_object_or_404(Cycle, pk=cycle_id)
+    services.settings_set(
+        actor=request.user, cycle=cycle, grades=payload.grades, expected_version=payload.version
+    )
+    return _trigger_out(cycle)
 
 
 @router.post(

@@ -19,7 +19,7 @@ from perfcycle.improvement import services
 from perfcycle.improvement.models import ImprovementPlan, PlanStatus
 from perfcycle.monitoring.models import Course, TrainingStatus
 from perfcycle.notifications.improvement import plan_reviews_due
-from perfcycle.notifications.models import Notification
+from perfcycle.notifications.models import Notification, NotificationKind
 from perfcycle.notifications.reminders import all_reminders
 from perfcycle.notifications.services import notify
 from perfcycle.planning.models import Goal, GoalKind
@@ -271,7 +271,9 @@ def test_a_review_within_three_days_reminds_employee_and_manager_once_a_day(comp
     )
     notify(drafts=drafts, email=False)
     notify(drafts=plan_reviews_due(today=TODAY()), email=False)
-    assert Notification.objects.filter(dedupe_key__startswith="plan-review:").count() == 2
+    sent = Notification.objects.filter(dedupe_key__startswith="plan-review:")
+    assert sent.count() == 2
+    assert set(sent.values_list("kind", flat=True)) == {NotificationKind.PLAN_REVIEW}
 
 
 # --- Lists: constant queries ------------------------------------------------------------

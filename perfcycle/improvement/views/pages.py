@@ -32,6 +32,7 @@ from perfcycle.improvement import services
 from perfcycle.improvement.models import (
     OUTCOMES,
     ImprovementPlan,
+    ImprovementSettings,
     PlanReview,
     PlanStatus,
     Progress,
@@ -125,11 +126,48 @@ def home(request: HttpRequest) -> HttpResponse:
     if cycle is not None:
         others = others.filter(cycle=cycle)
     team = list(_listed(others)[:500])
+    trigger: dict[str, Any] = {}
+    if cycle is not None:
+        chosen = services.trigger_grades(cycle)
+        saved = ImprovementSettings.objects.filter(cycle=cycle).first()
+        trigger = {
+            "grades": [(g, g in chosen) for g in services.cycle_grade_codes(cycle)],
+            "version": saved.version if saved else "",
+            "default": saved is None,
+        }
     return render(
         request,
         "improvement/home.html",
-        {"mine": mine, "team": team, "hr": hr, "cycles": cycles, "cycle": cycle},
+        {
+            "mine": mine,
+            "team": team,
+            "hr": hr,
+            "cycles": cycles,
+            "cycle": cycle,
+            "trigger": trigger,
+        },
     )
+
+
+@login_required
+@require_POST
+def trigger_settings(request: HttpRequest, cycle_id: int) -> HttpResponse:
+    """HR chooses which final grades of a cycle lead to a proposed plan."""
+    require(request, Action.PLAN_PROPOSE)
+    cycle = get_object_or_404(Cycle, pk=cycle_id)
+    version = request.POST.get("version") or None
+    try:
+        services.settings_set(
+            actor=request.user,
+            cycle=cycle,
+            grades=request.POST.getlist("grades"),
+            expected_version=int(version) if version and version.isdigit() else None,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Saved which grades lead to an improvement plan."))
+    return redirect(f"{reverse('improvement:home')}?cycle={cycle.pk}")
 
 
 @login_required
@@ -342,6 +380,7 @@ def plan_action(request: HttpRequest, plan_id: int, name: str) -> HttpResponse:
 urlpatterns: list[URLPattern] = [
     path("", home, name="home"),
     path("cycles/<int:cycle_id>/propose/", propose, name="propose"),
+    path("cycles/<int:cycle_id>/settings/", trigger_settings, name="settings"),
     path("plans/<int:plan_id>/", plan, name="plan"),
     path("plans/<int:plan_id>/edit/", plan_edit, name="plan_edit"),
     path("plans/<int:plan_id>/<slug:name>/", plan_action, name="plan_action"),
