@@ -65,6 +65,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "improvement": "improve",
         "proposals": "reward",
         "retrospective": "improve",
+        "insights": "improve",
     }.get(namespace, namespace)
     items = []
     for item in NAV:

@@ -19,6 +19,7 @@ urlpatterns = [
     path("reward/proposals/", include("perfcycle.proposals.urls")),
     path("reward/", include("perfcycle.rewards.urls")),
     path("improve/loop/", include("perfcycle.retrospective.urls")),
+    path("improve/insights/", include("perfcycle.insights.urls")),
     path("improve/", include("perfcycle.improvement.urls")),
     path("admin/audit/", include("perfcycle.audit.urls")),
     path("notifications/", include("perfcycle.notifications.urls")),

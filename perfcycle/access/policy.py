@@ -173,6 +173,10 @@ class Action(StrEnum):
     RETRO_RESULTS_VIEW = "retrospective.results.view"
     TARGET_ANALYSIS_VIEW = "retrospective.targets.view"
     TARGET_PROPOSAL_DECIDE = "retrospective.targets.decide"
+    # Trends across cycles and the health of the process.
+    TREND_PERSON_VIEW = "insights.trend.person"
+    TREND_DEPARTMENT_VIEW = "insights.trend.department"
+    PROCESS_HEALTH_VIEW = "insights.health.view"
 
 
 _TEAM = frozenset({Grant.HR, Grant.SELF, Grant.DIRECT, Grant.INDIRECT})
@@ -310,6 +314,11 @@ RULES: Mapping[Action, frozenset[Grant]] = {
     Action.RETRO_RESULTS_VIEW: frozenset({Grant.HR, Grant.MANAGER}),
     Action.TARGET_ANALYSIS_VIEW: frozenset({Grant.HR, Grant.MANAGER}),
     Action.TARGET_PROPOSAL_DECIDE: _HR,
+    # Trends: a person's own (released results only), their managers' and HR's; the
+    # department views and process health are for HR and managers (their line).
+    Action.TREND_PERSON_VIEW: _TEAM,
+    Action.TREND_DEPARTMENT_VIEW: frozenset({Grant.HR, Grant.MANAGER}),
+    Action.PROCESS_HEALTH_VIEW: frozenset({Grant.HR, Grant.MANAGER}),
 }
 
 

@@ -14,6 +14,7 @@ from perfcycle.api.coaching import router as coaching_router
 from perfcycle.api.cycles import router as cycles_router
 from perfcycle.api.evaluation import router as evaluation_router
 from perfcycle.api.improvement import router as improvement_router
+from perfcycle.api.insights import router as insights_router
 from perfcycle.api.monitoring import router as monitoring_router
 from perfcycle.api.notifications import router as notifications_router
 from perfcycle.api.org import router as org_router
@@ -59,4 +60,5 @@ api.add_router("/", rewards_router)
 api.add_router("/", proposals_router)
 api.add_router("/", improvement_router)
 api.add_router("/", retrospective_router)
+api.add_router("/", insights_router)
 api.add_router("/", notifications_router)

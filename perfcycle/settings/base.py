@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "perfcycle.proposals",
     "perfcycle.improvement",
     "perfcycle.retrospective",
+    "perfcycle.insights",
     "perfcycle.notifications",
     "perfcycle.api",
     "perfcycle.demo",

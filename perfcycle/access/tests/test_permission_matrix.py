@@ -141,6 +141,9 @@ _row(Action.RETRO_ANSWER,             (True, False, False, False), (True, False,
 _row(Action.RETRO_RESULTS_VIEW,       True,                       True,                           False)
 _row(Action.TARGET_ANALYSIS_VIEW,     True,                       True,                           False)
 _row(Action.TARGET_PROPOSAL_DECIDE,   True,                       False,                          False)
+_row(Action.TREND_PERSON_VIEW,        (True, True, True, True),   (True, True, True, False),      (True, False))
+_row(Action.TREND_DEPARTMENT_VIEW,    True,                       True,                           False)
+_row(Action.PROCESS_HEALTH_VIEW,      True,                       True,                           False)
 # fmt: on
 
 

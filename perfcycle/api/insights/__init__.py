@@ -1,0 +1,5 @@
+"""API."""
+
+from ninja import Router
+
+router = Router()
