@@ -378,3 +378,146 @@ def ninebox_grid(
         f'transform="rotate(-90 12 {_n(y_mid)})">{escape(y_label)} →</text>'
     )
     return _svg(width, height, label, body, "chart-ninebox")
+
+
+def histogram(
+    bins: Sequence[tuple[str, int]],
+    *,
+    label: str,
+    description: str = "",
+    highlight: Sequence[int] = (),
+    width: int = 320,
+    height: int = 150,
+) -> SafeString:
+    """How many fall in each bin: ``bins`` are ``(bin label, count)`` left to right;
+    bins whose index is in ``highlight`` are drawn in the off-track colour (e.g. the
+    bins below the threshold). ``description`` becomes the chart's ``<desc>``, so a
+    screen reader hears the counts as well as the title."""
+    left, right, top, bottom = 28, 6, 10, 34
+    plot_w, plot_h = width - left - right, height - top - bottom
+    high = max([1, *(count for _b, count in bins)])
+
+    def y_of(value: float) -> float:
+        return top + plot_h * (1 - value / high)
+
+    text = description or ", ".join(f"{name}: {count}" for name, count in bins)
+    body = [
+        f"<desc>{escape(text)}</desc>",
+        f'<line class="chart-axis" x1="{left}" y1="{_n(y_of(0))}" x2="{width - right}" '
+        f'y2="{_n(y_of(0))}" stroke="{MUTED}"/>',
+        f'<text x="{left - 4}" y="{_n(y_of(high) + 4)}" font-size="11" text-anchor="end" '
+        f'fill="{MUTED}">{high}</text>',
+        f'<text x="{left - 4}" y="{_n(y_of(0) + 4)}" font-size="11" text-anchor="end" '
+        f'fill="{MUTED}">0</text>',
+    ]
+    step = plot_w / max(1, len(bins))
+    every = max(1, -(-len(bins) // 5))  # about five labels, so they never overlap
+    for i, (name, count) in enumerate(bins):
+        x0 = left + step * i
+        off = i in highlight
+        if count:
+            y = y_of(count)
+            body.append(
+                f'<rect class="chart-bar{" chart-off" if off else ""}" x="{_n(x0 + step * 0.08)}" '
+                f'y="{_n(y)}" width="{_n(step * 0.84)}" height="{_n(max(y_of(0) - y, 1))}" '
+                f'fill="{STATUS_COLOURS["off_track"] if off else BAR}">'
+                f"<title>{escape(name)}: {count}</title></rect>"
+            )
+        if i % every == 0:
+            body.append(
+                f'<text x="{_n(x0 + step / 2)}" y="{height - bottom + 14}" font-size="10" '
+                f'text-anchor="middle" fill="{MUTED}">{escape(_short(name, 10))}</text>'
+            )
+    return _svg(width, height, label, body, "chart-histogram")
+
+
+# --- Trends across cycles (insights) ---------------------------------------------------
+
+TREND_COLOURS = ("#0969da", "#8250df", "#1a7f37", "#bf8700", "#cf222e", "#57606a")
+
+
+def trend_chart(
+    categories: Sequence[str],
+    series: Sequence[tuple[str, Sequence[Decimal | float | None]]],
+    *,
+    label: str,
+    description: str = "",
+    target: Decimal | float | None = None,
+    width: int = 520,
+    height: int = 220,
+) -> SafeString:
+    """Lines over cycles: ``categories`` are the cycle names left to right, ``series``
+    are ``(name, values)`` with one value (or None, a gap) per cycle. An optional
+    ``target`` is a dashed line. ``description`` becomes the ``<desc>``; without one
+    it lists every value, so a screen reader hears the numbers too."""
+    left, right, top, bottom = 44, 12, 12, 52
+    plot_w, plot_h = width - left - right, height - top - bottom
+    known = [float(v) for _n2, values in series for v in values if v is not None]
+    if target is not None:
+        known.append(float(target))
+    high = max([1.0, *known])
+    high = high * 1.1 if high > 1 else high
+    low = min([0.0, *known])
+    span = (high - low) or 1.0
+
+    def y_of(value: float) -> float:
+        return top + plot_h * (high - value) / span
+
+    text = description or "; ".join(
+        f"{name}: "
+        + ", ".join(
+            f"{cat} {'—' if v is None else _number(v)}"
+            for cat, v in zip(categories, values, strict=False)
+        )
+        for name, values in series
+    )
+    body = [
+        f"<desc>{escape(text)}</desc>",
+        f'<line class="chart-axis" x1="{left}" y1="{_n(y_of(low))}" x2="{width - right}" '
+        f'y2="{_n(y_of(low))}" stroke="{MUTED}"/>',
+        f'<text x="{left - 4}" y="{_n(y_of(high) + 4)}" font-size="11" text-anchor="end" '
+        f'fill="{MUTED}">{escape(_number(round(high)))}</text>',
+        f'<text x="{left - 4}" y="{_n(y_of(low) + 4)}" font-size="11" text-anchor="end" '
+        f'fill="{MUTED}">{escape(_number(round(low)))}</text>',
+    ]
+    count = max(1, len(categories))
+    step = plot_w / count
+    every = max(1, -(-count // 8))
+    for i, cat in enumerate(categories):
+        if i % every == 0:
+            body.append(
+                f'<text x="{_n(left + step * (i + 0.5))}" y="{height - bottom + 14}" '
+                f'font-size="11" text-anchor="middle" fill="{MUTED}">{escape(_short(cat, 12))}</text>'
+            )
+    if target is not None:
+        y = y_of(float(target))
+        body.append(
+            f'<line class="chart-target" x1="{left}" y1="{_n(y)}" x2="{width - right}" '
+            f'y2="{_n(y)}" stroke="{STATUS_COLOURS["off_track"]}" stroke-dasharray="6 4">'
+            f"<title>{escape(_number(target))}</title></line>"
+        )
+    for k, (name, values) in enumerate(series):
+        colour = TREND_COLOURS[k % len(TREND_COLOURS)]
+        points = [
+            (left + step * (i + 0.5), y_of(float(v)), cat, v)
+            for i, (cat, v) in enumerate(zip(categories, values, strict=False))
+            if v is not None
+        ]
+        if len(points) > 1:
+            body.append(_polyline([(x, y) for x, y, _c, _v in points], colour, "chart-line"))
+        body += [
+            f'<circle class="chart-point" cx="{_n(x)}" cy="{_n(y)}" r="3.5" fill="{colour}">'
+            f"<title>{escape(name)} · {escape(cat)}: {escape(_number(v))}</title></circle>"
+            for x, y, cat, v in points
+        ]
+    x = 4.0
+    y = height - 18
+    for k, (name, _values) in enumerate(series):
+        colour = TREND_COLOURS[k % len(TREND_COLOURS)]
+        body.append(f'<rect x="{_n(x)}" y="{y}" width="12" height="12" fill="{colour}"/>')
+        body.append(
+            f'<text x="{_n(x + 16)}" y="{y + 11}" font-size="11" fill="{INK}">'
+            f"{escape(_short(name, 40))}</text>"
+        )
+        x += 28 + text_width(_short(name, 40), 11)
+    return _svg(width, height, label, body, "chart-trend")

@@ -28,6 +28,7 @@ STEPS: list[tuple[str, str]] = [
     ("evaluate", "perfcycle.evaluation.demo.load"),
     ("calibrate", "perfcycle.calibration.demo.load"),
     ("reward", "perfcycle.rewards.demo.load"),
+    ("proposals", "perfcycle.proposals.demo.load"),
 ]
 
 

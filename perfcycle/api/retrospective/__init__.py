@@ -1,5 +1,8 @@
-"""API."""
+"""The improve-the-loop stage over the API: the retrospective and target proposals."""
 
 from ninja import Router
 
-router = Router()
+from perfcycle.api.retrospective import endpoints
+
+router = Router(tags=["retrospective"])
+router.add_router("", endpoints.router)
