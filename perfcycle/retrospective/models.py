@@ -137,3 +137,27 @@ class TargetProposal(VersionedModel):
 
     def __str__(self) -> str:
         return f"{self.cycle}: {self.indicator_id} → {self.proposed_target}"
+
+
+class RollOver(TimeStampedModel):
+    """A closed cycle rolled over into the next one; once per source cycle.
+
+    ``report`` keeps what was done (participants, goals with old → new targets, carried
+    action items and plans) as it was at the time."""
+
+    source = models.OneToOneField(
+        Cycle, on_delete=models.PROTECT, related_name="rolled_over_into", verbose_name=_("from")
+    )
+    target = models.OneToOneField(
+        Cycle, on_delete=models.PROTECT, related_name="rolled_over_from", verbose_name=_("into")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    report = models.JSONField(_("report"), default=dict)
+
+    class Meta:
+        verbose_name = _("roll-over")
+
+    def __str__(self) -> str:
+        return f"{self.source_id} → {self.target_id}"

@@ -1,4 +1,4 @@
-from perfcycle.retrospective.views import pages
+from perfcycle.retrospective.views import pages, rollover
 
 app_name = "retrospective"
-urlpatterns = [*pages.urlpatterns]
+urlpatterns = [*pages.urlpatterns, *rollover.urlpatterns]

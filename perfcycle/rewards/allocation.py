@@ -2,10 +2,13 @@
 
 Two methods:
 
-- ``target``: each person's target bonus × grade coefficient × department coefficient;
-  when the total exceeds the budget every amount is scaled by budget ÷ total.
+- ``target``: each person's target bonus × grade coefficient × department coefficient ×
+  training factor; when the total exceeds the budget every amount is scaled by
+  budget ÷ total.
 - ``pool``: each department's pool is shared in proportion to base pay × grade
-  coefficient × department coefficient.
+  coefficient × department coefficient × training factor.
+
+The training factor is the caller's per person (1 when training does not count).
 
 Then amounts are rounded to the plan's unit by the largest-remainder method, so the
 rounded total is exactly the scaled total (the budget, or a department's pool) rounded
@@ -37,6 +40,7 @@ class Person:
     base: Decimal
     target: Decimal | None
     department: int | None
+    training_factor: Decimal = ONE
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class Allocated:
     department: int | None
     grade_coefficient: Decimal
     department_coefficient: Decimal
+    training_factor: Decimal
     raw: Decimal  # before scaling (target method) or the weight share (pool method)
     scale: Decimal
     amount: Decimal  # rounded
@@ -145,6 +150,7 @@ def allocate_target(
             Fraction(target)
             * Fraction(coefficients[p.grade])
             * Fraction(department_coefficients.get(p.department, ONE))
+            * Fraction(p.training_factor)
         )
     raw_total = sum(raws, Fraction(0))
     scaled = raw_total > Fraction(budget)
@@ -162,6 +168,7 @@ def allocate_target(
             department=p.department,
             grade_coefficient=coefficients[p.grade],
             department_coefficient=department_coefficients.get(p.department, ONE),
+            training_factor=p.training_factor,
             raw=_decimal(r, "0.000001"),
             scale=_decimal(factor, "0.0000000001"),
             amount=a,
@@ -203,6 +210,7 @@ def allocate_pool(
         Fraction(p.base)
         * Fraction(coefficients[p.grade])
         * Fraction(department_coefficients.get(p.department, ONE))
+        * Fraction(p.training_factor)
         for p in people
     ]
     amounts: list[Decimal] = [ZERO] * len(people)
@@ -231,6 +239,7 @@ def allocate_pool(
             department=p.department,
             grade_coefficient=coefficients[p.grade],
             department_coefficient=department_coefficients.get(p.department, ONE),
+            training_factor=p.training_factor,
             raw=_decimal(w, "0.000001"),
             scale=_decimal(s, "0.0000000001"),
             amount=a,

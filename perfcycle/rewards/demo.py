@@ -1,9 +1,10 @@
 """The demo's rewards and improvement for the released quarter.
 
 Everyone's base pay is on record with a target bonus of two months' pay; the quarter's
-bonus plan (S 1.5 / A 1.2 / B 1.0 / C 0.6 / D 0, sales department ×1.1) is computed
-against a budget smaller than the targets, so every amount is scaled down and the total
-equals the budget exactly; 陈刚 adjusts one line within the band with a reason. Most
+bonus plan (S 1.5 / A 1.2 / B 1.0 / C 0.6 / D 0, sales department ×1.1, ×1.05 for
+those who completed the customer-communication course: 张伟 finished the course he was
+recommended, and 杨静 took it too) is computed against a budget smaller than the
+targets, so every amount is scaled down and the total equals the budget exactly; 陈刚 adjusts one line within the band with a reason. Most
 people have put their motivators in order. 孙涛, the lowest-graded salesperson, gets an
 improvement plan with the customer-communication course linked, activated and
 acknowledged, with its first review logged.
@@ -21,7 +22,8 @@ from perfcycle.accounts.models import User
 from perfcycle.cycles.models import Cycle, Phase
 from perfcycle.improvement import services as improvement
 from perfcycle.improvement.models import Progress, SupportKind
-from perfcycle.monitoring.models import Course
+from perfcycle.monitoring.models import Course, TrainingAssignment, TrainingStatus
+from perfcycle.monitoring.training import training_recommend, training_set_status
 from perfcycle.org.models import Department, Employee
 from perfcycle.rewards import services as rewards
 from perfcycle.rewards.models import BonusLine, Motivator
@@ -59,6 +61,20 @@ def load(*, stdout: Any = None) -> None:
             base_monthly=BASE_BY_LEVEL.get(person.level, D(10000)),
             target_bonus_months=D(2),
         )
+    course = Course.objects.get(code="COMM101")
+    zhang = Employee.objects.select_related("user").get(employee_number="E011")
+    started = TrainingAssignment.objects.filter(employee=zhang, course=course).exclude(
+        status=TrainingStatus.COMPLETED
+    )
+    for assignment in started:
+        training_set_status(
+            actor=zhang.user, assignment=assignment, status=TrainingStatus.COMPLETED
+        )
+    yang_jing = Employee.objects.get(employee_number="E013")
+    taken = training_recommend(
+        actor=manager, employee=yang_jing, course=course, reason="把应答话术沉淀为课程案例"
+    )
+    training_set_status(actor=manager, assignment=taken, status=TrainingStatus.COMPLETED)
     sales = Department.objects.get(code="SALES")
     plan = rewards.plan_create(
         actor=hr,
@@ -70,6 +86,9 @@ def load(*, stdout: Any = None) -> None:
         rounding_unit=D(1),
         adjustment_band=D(10),
         departments=[rewards.DepartmentInput(department=sales, coefficient=D("1.1"))],
+        training_rule="factor",
+        required_courses=[course],
+        training_factor=D("1.05"),
     )
     rewards.plan_compute(actor=hr, plan=plan)
     # 陈刚 moves a little from one line to another, within the band: the total stays put.
@@ -130,7 +149,6 @@ def load(*, stdout: Any = None) -> None:
         description="由销售骨干杨静担任导师，每周陪访一次重点客户。",
         provided_on=today - dt.timedelta(days=5),
     )
-    course = Course.objects.get(code="COMM101")
     improvement.training_add(
         actor=manager, plan=pip, course=course, due_date=today + dt.timedelta(days=30)
     )

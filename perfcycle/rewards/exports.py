@@ -22,6 +22,8 @@ def plan_headers() -> list[str]:
         _("Target bonus"),
         _("Grade coefficient"),
         _("Department coefficient"),
+        _("Training factor"),
+        _("Required training completed"),
         _("Amount before scaling"),
         _("Scale factor"),
         _("Computed amount"),
@@ -30,6 +32,12 @@ def plan_headers() -> list[str]:
         _("Final amount"),
         _("Currency"),
     ]
+
+
+def _met(value: bool | None) -> str:
+    if value is None:
+        return ""
+    return _("yes") if value else _("no")
 
 
 def plan_rows(plan: BonusPlan, lines: QuerySet[BonusLine]) -> list[list[Any]]:
@@ -44,6 +52,8 @@ def plan_rows(plan: BonusPlan, lines: QuerySet[BonusLine]) -> list[list[Any]]:
         "target",
         "grade_coefficient",
         "department_coefficient",
+        "training_factor",
+        "training_met",
         "raw_amount",
         "scale_factor",
         "amount",
@@ -61,6 +71,8 @@ def plan_rows(plan: BonusPlan, lines: QuerySet[BonusLine]) -> list[list[Any]]:
                 r["target"] if r["target"] is not None else "",
                 r["grade_coefficient"].normalize(),
                 r["department_coefficient"].normalize(),
+                "" if r["training_factor"] is None else r["training_factor"].normalize(),
+                _met(r["training_met"]),
                 r["raw_amount"],
                 r["scale_factor"],
                 r["amount"],

@@ -6,12 +6,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from perfcycle.cycles.models import Cycle
+from perfcycle.monitoring.models import Course
 from perfcycle.org.models import Department
-from perfcycle.rewards.models import Method, Motivator
+from perfcycle.rewards.models import BonusPlan, Compensation, Method, Motivator, TrainingRule
 from perfcycle.rewards.services import DepartmentInput
 
 
@@ -54,7 +56,88 @@ class PlanForm(forms.Form):
             "separated by spaces, e.g. SALES 1.1 50000."
         ),
     )
+    training_rule = forms.ChoiceField(
+        label=gettext_lazy("Training rule"),
+        choices=TrainingRule.choices,
+        initial=TrainingRule.NONE,
+        required=False,
+    )
+    required_courses = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Required courses"),
+        queryset=Course.objects.filter(is_active=True).order_by("title"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    training_factor = forms.DecimalField(
+        label=gettext_lazy("Training factor"),
+        initial=Decimal("1.05"),
+        required=False,
+        max_digits=6,
+        decimal_places=3,
+        help_text=gettext_lazy("For the factor rule: applied to people who completed them all."),
+    )
+    training_deadline = forms.DateField(
+        label=gettext_lazy("Training completed by"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     domain_field_names = {"grade_coefficients": "coefficients"}
+
+    def __init__(self, *args: Any, plan: BonusPlan | None = None, **kwargs: Any) -> None:
+        """With ``plan``, the form edits it: its cycle is fixed, its values filled in."""
+        if plan is not None and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_for(plan)
+        super().__init__(*args, **kwargs)
+        if plan is not None:
+            del self.fields["cycle"]
+        else:
+            del self.fields["version"]
+
+    @staticmethod
+    def initial_for(plan: BonusPlan) -> dict[str, Any]:
+        rows = plan.departments.select_related("department").order_by("department__code")
+        return {
+            "name": plan.name,
+            "method": plan.method,
+            "budget": plan.budget,
+            "currency": plan.currency,
+            "rounding_unit": plan.rounding_unit,
+            "adjustment_band": plan.adjustment_band,
+            "coefficients": "\n".join(f"{g}={c}" for g, c in plan.grade_coefficients.items()),
+            "departments": "\n".join(
+                " ".join(
+                    [r.department.code, format(r.coefficient.normalize(), "f")]
+                    + ([] if r.pool is None else [str(r.pool)])
+                )
+                for r in rows
+            ),
+            "training_rule": plan.training_rule,
+            "required_courses": list(plan.required_courses.all()),
+            "training_factor": plan.training_factor,
+            "training_deadline": plan.training_deadline,
+            "version": plan.version,
+        }
+
+    def settings(self) -> dict[str, Any]:
+        """The cleaned values as ``plan_create``/``plan_update`` take them."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "method": data["method"],
+            "budget": data["budget"],
+            "currency": data["currency"],
+            "rounding_unit": data["rounding_unit"],
+            "adjustment_band": data["adjustment_band"],
+            "grade_coefficients": data["coefficients"],
+            "departments": data["departments"],
+            "training_rule": data["training_rule"] or TrainingRule.NONE,
+            "required_courses": list(data["required_courses"] or []),
+            "training_factor": (
+                Decimal(1) if data["training_factor"] is None else data["training_factor"]
+            ),
+            "training_deadline": data["training_deadline"],
+        }
 
     def clean_coefficients(self) -> dict[str, str]:
         table: dict[str, str] = {}
@@ -95,6 +178,60 @@ class PlanForm(forms.Form):
                 ) from exc
             rows.append(DepartmentInput(department, coefficient, pool))
         return rows
+
+
+class CompensationForm(forms.Form):
+    """One person's pay on record."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    base_monthly = forms.DecimalField(
+        label=gettext_lazy("Base monthly pay"), min_value=0, max_digits=14, decimal_places=2
+    )
+    target_bonus_amount = forms.DecimalField(
+        label=gettext_lazy("Target bonus amount"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        help_text=gettext_lazy("Takes precedence over months if both are given."),
+    )
+    target_bonus_months = forms.DecimalField(
+        label=gettext_lazy("Target bonus (months of base pay)"),
+        required=False,
+        min_value=0,
+        max_digits=6,
+        decimal_places=2,
+    )
+    currency = forms.CharField(label=gettext_lazy("Currency"), max_length=3, initial="CNY")
+
+    @staticmethod
+    def initial_for(comp: Compensation | None) -> dict[str, Any]:
+        if comp is None:
+            return {"currency": "CNY"}
+        return {
+            "version": comp.version,
+            "base_monthly": comp.base_monthly,
+            "target_bonus_amount": comp.target_bonus_amount,
+            "target_bonus_months": comp.target_bonus_months,
+            "currency": comp.currency,
+        }
+
+
+class PayImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("CSV or XLSX file"),
+        widget=forms.FileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = settings.PERFCYCLE_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            # Refused before the file is read into memory.
+            raise forms.ValidationError(
+                _("The file is larger than %(limit)d MB.") % {"limit": limit // (1024 * 1024)}
+            )
+        return upload
 
 
 class AdjustForm(forms.Form):

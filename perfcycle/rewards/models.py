@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from perfcycle.core.models import TimeStampedModel, VersionedModel
 from perfcycle.cycles.models import Cycle
+from perfcycle.monitoring.models import Course
 from perfcycle.org.models import Department, Employee
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -75,6 +76,15 @@ class PlanStatus(models.TextChoices):
     APPROVED = "approved", _("approved")
 
 
+class TrainingRule(models.TextChoices):
+    """How required training bears on a bonus: not at all, as a condition of eligibility,
+    or as a factor for those who completed it."""
+
+    NONE = "none", _("training does not count")
+    CONDITION = "condition", _("required training is a condition of the bonus")
+    FACTOR = "factor", _("completing required training multiplies the bonus")
+
+
 class BonusPlan(VersionedModel):
     """A cycle's bonus plan: the budget, the method, the coefficient per grade (绩效系数)
     and how far managers may adjust a computed amount."""
@@ -106,6 +116,25 @@ class BonusPlan(VersionedModel):
         default=Decimal(10),
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
+    training_rule = models.CharField(
+        _("training rule"), max_length=10, choices=TrainingRule.choices, default=TrainingRule.NONE
+    )
+    required_courses = models.ManyToManyField(
+        Course, blank=True, related_name="+", verbose_name=_("required courses")
+    )
+    training_factor = models.DecimalField(
+        _("training factor"),
+        max_digits=6,
+        decimal_places=3,
+        default=Decimal(1),
+        help_text=_("Applied to people who completed every required course, e.g. 1.05."),
+    )
+    training_deadline = models.DateField(
+        _("training completed by"),
+        null=True,
+        blank=True,
+        help_text=_("Optional: only courses completed on or before this date count."),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT
     )
@@ -127,6 +156,10 @@ class BonusPlan(VersionedModel):
             models.UniqueConstraint(fields=["cycle", "name"], name="bonus_plan_unique_name"),
             models.CheckConstraint(
                 condition=models.Q(budget__gte=0), name="bonus_plan_budget_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(training_factor__gt=0),
+                name="bonus_plan_training_factor_positive",
             ),
         ]
 
@@ -175,6 +208,8 @@ class BonusLine(VersionedModel):
     target = models.DecimalField(_("target bonus"), null=True, blank=True, **MONEY)
     grade_coefficient = models.DecimalField(_("grade coefficient"), **FACTOR)
     department_coefficient = models.DecimalField(_("department coefficient"), **FACTOR)
+    training_factor = models.DecimalField(_("training factor"), null=True, blank=True, **FACTOR)
+    training_met = models.BooleanField(_("required training completed"), null=True, blank=True)
     raw_amount = models.DecimalField(_("amount before scaling"), max_digits=20, decimal_places=6)
     scale_factor = models.DecimalField(_("scale factor"), max_digits=16, decimal_places=10)
     amount = models.DecimalField(_("computed amount"), **MONEY)
@@ -200,6 +235,10 @@ class BonusLine(VersionedModel):
 
     def policy_subject(self) -> Employee:
         return self.employee
+
+    def policy_members(self) -> list[Employee]:
+        """The person sees their own line once the plan is approved, never before."""
+        return [self.employee] if self.plan.status == PlanStatus.APPROVED else []
 
     @property
     def band_limit(self) -> Decimal:

@@ -1,5 +1,6 @@
-"""Writes of the reward stage: pay on record, bonus plans (create, compute, approve),
-managers' adjustments within the band, motivation profiles. Every change is audited.
+"""Writes of the reward stage: pay on record, bonus plans (create, change, compute,
+approve; their settings are checked in ``plan_settings``), managers' adjustments within
+the band, motivation profiles. Every change is audited.
 
 The plan's budget is guarded by a row lock: computing, adjusting and approving all lock
 the plan row first (``select_for_update``), so adjustments are serialised per plan and
@@ -9,7 +10,6 @@ changed it is a conflict (its version).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -25,9 +25,11 @@ from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import audit_change, audit_record, snapshot
 from perfcycle.calibration.models import Result
 from perfcycle.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from perfcycle.core.later import enqueue_on_commit
 from perfcycle.core.validation import field_error, full_clean
 from perfcycle.cycles.models import Cycle, CycleParticipant
-from perfcycle.org.models import Department, Employee
+from perfcycle.monitoring.models import TrainingAssignment, TrainingStatus
+from perfcycle.org.models import Employee
 from perfcycle.rewards import allocation
 from perfcycle.rewards.models import (
     BonusLine,
@@ -36,9 +38,20 @@ from perfcycle.rewards.models import (
     Method,
     MotivationProfile,
     Motivator,
-    PlanDepartment,
     PlanStatus,
+    TrainingRule,
 )
+from perfcycle.rewards.plan_settings import (
+    PLAN_FIELDS,
+    apply_values,
+    plan_snapshot,
+    plan_values,
+    write_settings,
+)
+
+# Re-exported: forms, the API and the demo name them through this module.
+from perfcycle.rewards.plan_settings import DepartmentInput as DepartmentInput
+from perfcycle.rewards.plan_settings import cycle_grades as cycle_grades
 
 MIN_REASON = 10
 
@@ -49,29 +62,16 @@ EXCLUSION_REASONS = {
     "no_compensation": gettext_lazy("no pay on record"),
     "no_target": gettext_lazy("no target bonus on record"),
     "no_pool": gettext_lazy("the department has no pool in this plan"),
+    "training_missing": gettext_lazy("required training not completed"),
 }
 
 
-def _money(value: Any, field: str) -> Decimal:
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError) as exc:
-        raise field_error(field, _("Enter a number.")) from exc
-    if not amount.is_finite():
-        raise field_error(field, _("Enter a number."))
-    if amount < 0:
-        raise field_error(field, _("This may not be negative."), code="negative")
-    return amount
-
-
-def cycle_grades(cycle: Cycle) -> list[str]:
-    """The grade codes of the cycle's scale, best first."""
-    if cycle.grade_scale_id is None:
-        raise DomainError(
-            _("The cycle has no grade scale: give it one before planning bonuses."),
-            code="no_grade_scale",
-        )
-    return list(cycle.grade_scale.bands.values_list("code", flat=True))
+def exclusion_label(entry: dict[str, Any]) -> str:
+    """Why a person was left out, naming the missing courses when training was the cause."""
+    label = str(EXCLUSION_REASONS.get(entry.get("reason", ""), entry.get("reason", "")))
+    if entry.get("courses"):
+        label += ": " + ", ".join(entry["courses"])
+    return label
 
 
 # --- Pay on record -------------------------------------------------------------------------
@@ -120,118 +120,65 @@ def compensation_set(
 # --- Plans ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DepartmentInput:
-    department: Department
-    coefficient: Decimal = Decimal(1)
-    pool: Decimal | None = None
+@transaction.atomic
+def plan_create(*, actor: Any, cycle: Cycle, **settings: Any) -> BonusPlan:
+    """A draft plan for ``cycle`` (HR); ``settings`` are ``plan_values``' arguments."""
+    if not may(actor, Action.BONUS_PLAN_MANAGE):
+        raise Forbidden(_("Only HR sets up bonus plans."))
+    values = plan_values(cycle=cycle, **settings)
+    plan = BonusPlan(cycle=cycle, created_by=actor)
+    apply_values(plan, values)
+    full_clean(plan)
+    plan.save()
+    write_settings(plan, values)
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=plan, after=plan_snapshot(plan))
+    return plan
 
 
 @transaction.atomic
-def plan_create(
-    *,
-    actor: Any,
-    cycle: Cycle,
-    name: str,
-    method: str,
-    budget: Any,
-    grade_coefficients: dict[str, Any],
-    currency: str = "CNY",
-    rounding_unit: Any = Decimal("0.01"),
-    adjustment_band: Any = Decimal(10),
-    departments: Iterable[DepartmentInput] = (),
+def plan_update(
+    *, actor: Any, plan: BonusPlan, expected_version: int | None, **settings: Any
 ) -> BonusPlan:
-    """A draft plan for ``cycle`` (HR). The coefficient table must name every grade of
-    the cycle's scale; the budget (and each pool) is a multiple of the rounding unit."""
+    """Change a draft or computed plan (HR), with the same checks as creating it. A
+    computed plan's lines (and their adjustments) are discarded: it is a draft again and
+    must be computed anew. An approved plan is final. Audited before/after."""
     if not may(actor, Action.BONUS_PLAN_MANAGE):
-        raise Forbidden(_("Only HR sets up bonus plans."))
-    if method not in Method.values:
-        raise field_error("method", _("Choose a method."))
-    budget = _money(budget, "budget")
-    unit = _money(rounding_unit, "rounding_unit")
-    if unit <= 0:
-        raise field_error("rounding_unit", _("The rounding unit must be positive."))
-    if budget % unit:
-        raise field_error(
-            "budget",
-            _("The budget must be a multiple of the rounding unit %(unit)s.") % {"unit": unit},
-            code="not_a_multiple",
+        raise Forbidden(_("Only HR changes bonus plans."))
+    locked = _locked(plan)
+    if locked.status == PlanStatus.APPROVED:
+        raise DomainError(
+            _("This plan is approved; it cannot be changed."), code="already_approved"
         )
-    band = _money(adjustment_band, "adjustment_band")
-    coefficients = allocation.parse_coefficients(grade_coefficients or {}, cycle_grades(cycle))
-    rows = list(departments)
-    seen: set[int] = set()
-    for row in rows:
-        if row.department.pk in seen:
-            raise field_error(
-                "departments",
-                _("%(name)s is listed twice.") % {"name": row.department.name},
-            )
-        seen.add(row.department.pk)
-        if row.coefficient < 0:
-            raise field_error("departments", _("A department coefficient may not be negative."))
-        if method == Method.POOL:
-            if row.pool is None:
-                raise field_error(
-                    "departments",
-                    _("Give %(name)s a pool.") % {"name": row.department.name},
-                )
-            if row.pool < 0 or row.pool % unit:
-                raise field_error(
-                    "departments",
-                    _("The pool of %(name)s must be a non-negative multiple of %(unit)s.")
-                    % {"name": row.department.name, "unit": unit},
-                )
-    if method == Method.POOL:
-        if not rows:
-            raise field_error("departments", _("The pool method needs department pools."))
-        if sum((r.pool or Decimal(0) for r in rows), Decimal(0)) > budget:
-            raise field_error(
-                "departments",
-                _("The department pools add up to more than the budget."),
-                code="pools_over_budget",
-            )
-    plan = BonusPlan(
-        cycle=cycle,
-        name=(name or "").strip(),
-        method=method,
-        budget=budget,
-        currency=(currency or "CNY").strip().upper(),
-        rounding_unit=unit,
-        grade_coefficients={k: str(v) for k, v in coefficients.items()},
-        adjustment_band=band,
-        created_by=actor,
+    expected = locked.version if expected_version is None else expected_version
+    if locked.version != expected:
+        raise Conflict(
+            _("Somebody else changed this record in the meantime. Reload it and try again."),
+            details={"expected_version": expected},
+        )
+    values = plan_values(cycle=locked.cycle, **settings)
+    before = plan_snapshot(locked)
+    apply_values(locked, values)
+    discarded = 0
+    if locked.status == PlanStatus.COMPUTED:
+        discarded, _deleted = BonusLine.objects.filter(plan=locked).delete()
+    locked.status = PlanStatus.DRAFT
+    locked.computed_at = None
+    locked.remainder = Decimal(0)
+    locked.excluded = []
+    full_clean(locked)
+    locked.save_versioned(
+        expected_version=expected,
+        update_fields=[*PLAN_FIELDS, "status", "computed_at", "remainder", "excluded"],
     )
-    full_clean(plan)
-    plan.save()
-    PlanDepartment.objects.bulk_create(
-        [
-            PlanDepartment(
-                plan=plan,
-                department=r.department,
-                coefficient=r.coefficient,
-                pool=r.pool if method == Method.POOL else None,
-            )
-            for r in rows
-        ]
-    )
+    write_settings(locked, values)
     audit_record(
         actor=actor,
-        action=AuditAction.CREATE,
-        instance=plan,
-        after={
-            **snapshot(plan),
-            "departments": [
-                {
-                    "department": r.department.pk,
-                    "coefficient": str(r.coefficient),
-                    "pool": None if r.pool is None else str(r.pool),
-                }
-                for r in rows
-            ],
-        },
+        action=AuditAction.UPDATE,
+        instance=locked,
+        before=before,
+        after={**plan_snapshot(locked), "lines_discarded": discarded},
     )
-    return plan
+    return locked
 
 
 def _locked(plan: BonusPlan) -> BonusPlan:
@@ -278,6 +225,7 @@ def plan_people(
     }
     pay = {c.employee_id: c for c in Compensation.objects.filter(employee_id__in=ids)}
     pools = {d.department_id: d.pool for d in plan.departments.all() if d.pool is not None}
+    missing = training_missing(plan, ids)
     people: list[allocation.Person] = []
     excluded: list[dict[str, Any]] = []
     for pk in sorted(ids, key=lambda i: (employees[i]["name"], i)):
@@ -310,6 +258,19 @@ def plan_people(
         if plan.method == Method.POOL and department not in pools:
             leave_out("no_pool")
             continue
+        factor = Decimal(1)
+        if plan.training_rule == TrainingRule.CONDITION and missing.get(pk):
+            excluded.append(
+                {
+                    "employee_id": pk,
+                    "name": employees[pk]["name"],
+                    "reason": "training_missing",
+                    "courses": missing[pk],
+                }
+            )
+            continue
+        if plan.training_rule == TrainingRule.FACTOR and not missing.get(pk):
+            factor = plan.training_factor
         people.append(
             allocation.Person(
                 key=pk,
@@ -317,9 +278,31 @@ def plan_people(
                 base=comp.base_monthly,
                 target=comp.target,
                 department=department,
+                training_factor=factor,
             )
         )
     return people, excluded
+
+
+def training_missing(plan: BonusPlan, employee_ids: list[int]) -> dict[int, list[str]]:
+    """For each person, the titles of the plan's required courses they have not completed
+    (by the plan's deadline, if it has one); empty when the plan has no training rule.
+    Two queries."""
+    if plan.training_rule == TrainingRule.NONE:
+        return {}
+    courses = list(plan.required_courses.order_by("title", "pk").values_list("pk", "title"))
+    done = TrainingAssignment.objects.filter(
+        employee_id__in=employee_ids,
+        course_id__in=[pk for pk, _t in courses],
+        status=TrainingStatus.COMPLETED,
+    )
+    if plan.training_deadline is not None:
+        done = done.filter(completed_on__lte=plan.training_deadline)
+    completed = set(done.values_list("employee_id", "course_id"))
+    return {
+        pk: [title for course, title in courses if (pk, course) not in completed]
+        for pk in employee_ids
+    }
 
 
 @transaction.atomic
@@ -336,6 +319,9 @@ def plan_compute(*, actor: Any, plan: BonusPlan) -> ComputeReport:
     grades = cycle_grades(plan.cycle)
     coefficients = allocation.parse_coefficients(plan.grade_coefficients, grades)
     people, excluded = plan_people(plan, grades)
+    short_of_training = {
+        pk for pk, titles in training_missing(plan, [p.key for p in people]).items() if titles
+    }
     department_rows = list(plan.departments.all())
     department_coefficients: dict[int | None, Decimal] = {
         d.department_id: d.coefficient for d in department_rows
@@ -369,6 +355,14 @@ def plan_compute(*, actor: Any, plan: BonusPlan) -> ComputeReport:
                 target=a.target,
                 grade_coefficient=a.grade_coefficient,
                 department_coefficient=a.department_coefficient,
+                training_factor=(
+                    None if plan.training_rule == TrainingRule.NONE else a.training_factor
+                ),
+                training_met=(
+                    None
+                    if plan.training_rule == TrainingRule.NONE
+                    else a.key not in short_of_training
+                ),
                 raw_amount=a.raw,
                 scale_factor=a.scale,
                 amount=a.amount,
@@ -519,6 +513,7 @@ def plan_approve(*, actor: Any, plan: BonusPlan, expected_version: int | None = 
         expected_version=expected_version, update_fields=["status", "approved_at", "approved_by"]
     )
     audit_change(actor=actor, instance=locked, before=before)
+    enqueue_on_commit("perfcycle.notifications.rewards.notify_bonus_approved", locked.pk)
     return locked
 
 

@@ -1,4 +1,4 @@
-from perfcycle.rewards.views import pages
+from perfcycle.rewards.views import pages, pay
 
 app_name = "rewards"
-urlpatterns = [*pages.urlpatterns]
+urlpatterns = [*pages.urlpatterns, *pay.urlpatterns]

@@ -2,7 +2,8 @@
 
 from ninja import Router
 
-from perfcycle.api.retrospective import endpoints
+from perfcycle.api.retrospective import endpoints, rollover
 
 router = Router(tags=["retrospective"])
 router.add_router("", endpoints.router)
+router.add_router("", rollover.router)

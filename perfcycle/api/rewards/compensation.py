@@ -1,19 +1,22 @@
 """Pay on record over the API (HR): a person's base monthly pay and target bonus, which
-bonus plans compute from."""
-
-from __future__ import annotations
+bonus plans compute from; everyone's (paginated) and a file import (all-or-nothing,
+``dry_run`` to preview). Uses ninja ``Query``: no ``from __future__ import annotations``."""
 
 import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, File, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.pagination import paginate
 
 from perfcycle.access.policy import Action, get_visible_or_404
-from perfcycle.api.common import ERRORS, require
+from perfcycle.api.common import ERRORS, ImportOptions, ImportReportOut, require
+from perfcycle.api.pagination import Page
+from perfcycle.imports.tables import check_size
 from perfcycle.org.models import Employee
-from perfcycle.rewards import services
+from perfcycle.rewards import imports, services
 from perfcycle.rewards.models import Compensation
 
 router = Router(tags=["compensation"])
@@ -29,6 +32,8 @@ class CompensationIn(Schema):
 
 class CompensationOut(Schema):
     employee_id: int
+    employee_number: str
+    employee_name: str
     base_monthly: Decimal
     target_bonus_amount: Decimal | None
     target_bonus_months: Decimal | None
@@ -37,10 +42,20 @@ class CompensationOut(Schema):
     updated_at: dt.datetime
     version: int
 
+    @staticmethod
+    def resolve_employee_number(obj: Any) -> str:
+        return obj["employee_number"] if isinstance(obj, dict) else obj.employee.employee_number
+
+    @staticmethod
+    def resolve_employee_name(obj: Any) -> str:
+        return obj["employee_name"] if isinstance(obj, dict) else obj.employee.name
+
 
 def _out(comp: Compensation) -> dict[str, Any]:
     return {
         "employee_id": comp.employee_id,
+        "employee_number": comp.employee.employee_number,
+        "employee_name": comp.employee.name,
         "base_monthly": comp.base_monthly,
         "target_bonus_amount": comp.target_bonus_amount,
         "target_bonus_months": comp.target_bonus_months,
@@ -66,7 +81,7 @@ def _employee(request: HttpRequest, employee_id: int) -> Employee:
 )
 def get_compensation(request: HttpRequest, employee_id: int) -> Any:
     employee = _employee(request, employee_id)
-    comp = Compensation.objects.filter(employee=employee).first()
+    comp = Compensation.objects.filter(employee=employee).select_related("employee").first()
     if comp is None:
         raise Http404
     return _out(comp)
@@ -89,3 +104,30 @@ def set_compensation(request: HttpRequest, employee_id: int, payload: Compensati
         expected_version=payload.version,
     )
     return _out(comp)
+
+
+@router.get(
+    "/compensation",
+    response={200: list[CompensationOut], **ERRORS},
+    summary="Everyone's pay on record, by name (HR)",
+)
+@paginate(Page)
+def list_compensation(request: HttpRequest) -> Any:
+    require(request, Action.COMPENSATION_MANAGE)
+    return Compensation.objects.select_related("employee").order_by("employee__name", "pk")
+
+
+@router.post(
+    "/compensation/import",
+    response={200: ImportReportOut, **ERRORS},
+    summary="Import pay on record from CSV or XLSX (HR, all-or-nothing)",
+)
+def import_compensation(
+    request: HttpRequest, options: Query[ImportOptions], file: File[UploadedFile]
+) -> Any:
+    require(request, Action.COMPENSATION_MANAGE)
+    check_size(file.size or 0)
+    report = imports.compensation_import(
+        actor=request.user, data=file.read(), filename=file.name or "", dry_run=options.dry_run
+    )
+    return report.as_dict()

@@ -1,6 +1,7 @@
-"""Bonus plans over the API. HR creates, computes, approves and exports a plan; HR and
-managers read the lines they may see and adjust them within the band (a stale version
-answers 409; a total over the budget answers 400 ``over_budget``)."""
+"""Bonus plans over the API. HR creates, changes (PATCH, versioned), computes, approves
+and exports a plan; HR and managers read the lines they may see and adjust them within
+the band (a stale version answers 409; a total over the budget answers 400
+``over_budget``); everyone reads their own lines of approved plans."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from perfcycle.access.policy import Action, get_visible_or_404
 from perfcycle.api.common import ERRORS, require
 from perfcycle.api.pagination import Page
 from perfcycle.cycles.models import Cycle
+from perfcycle.monitoring.models import Course
 from perfcycle.org.models import Department
 from perfcycle.rewards import exports, selectors, services
-from perfcycle.rewards.models import BonusLine, BonusPlan
+from perfcycle.rewards.models import BonusLine, BonusPlan, TrainingRule
 
 router = Router(tags=["rewards"])
 
@@ -42,6 +44,32 @@ class PlanIn(Schema):
         ..., description='Every grade of the cycle\'s scale, e.g. {"S": "1.5", "A": "1.2"}.'
     )
     departments: list[DepartmentIn] = []
+    training_rule: str = Field(TrainingRule.NONE, description="`none`, `condition` or `factor`.")
+    required_course_ids: list[int] = []
+    training_factor: Decimal = Field(
+        Decimal(1), description="Factor rule: × this for people who completed every course."
+    )
+    training_deadline: dt.date | None = Field(
+        None, description="Only courses completed on or before this date count."
+    )
+
+
+class PlanPatch(Schema):
+    """Only the fields sent change; ``version`` is the plan's as read."""
+
+    version: int
+    name: str | None = None
+    method: str | None = None
+    budget: Decimal | None = None
+    currency: str | None = None
+    rounding_unit: Decimal | None = None
+    adjustment_band: Decimal | None = None
+    grade_coefficients: dict[str, str] | None = None
+    departments: list[DepartmentIn] | None = None
+    training_rule: str | None = None
+    required_course_ids: list[int] | None = None
+    training_factor: Decimal | None = None
+    training_deadline: dt.date | None = None
 
 
 class PlanDepartmentOut(Schema):
@@ -56,6 +84,7 @@ class ExcludedOut(Schema):
     name: str
     reason: str
     reason_label: str
+    courses: list[str] = []
 
 
 class PlanOut(Schema):
@@ -75,6 +104,10 @@ class PlanOut(Schema):
     total_computed: Decimal
     total_final: Decimal
     departments: list[PlanDepartmentOut]
+    training_rule: str
+    required_course_ids: list[int]
+    training_factor: Decimal
+    training_deadline: dt.date | None
     excluded: list[ExcludedOut]
     version: int
 
@@ -99,6 +132,8 @@ class LineOut(Schema):
     target: Decimal | None
     grade_coefficient: Decimal
     department_coefficient: Decimal
+    training_factor: Decimal | None
+    training_met: bool | None
     raw_amount: Decimal
     scale_factor: Decimal
     amount: Decimal
@@ -129,8 +164,7 @@ class ApproveIn(Schema):
 
 
 def _excluded(plan: BonusPlan) -> list[dict[str, Any]]:
-    labels = services.EXCLUSION_REASONS
-    return [{**e, "reason_label": str(labels.get(e["reason"], e["reason"]))} for e in plan.excluded]
+    return [{**e, "reason_label": services.exclusion_label(e)} for e in plan.excluded]
 
 
 def plan_out(plan: BonusPlan) -> dict[str, Any]:
@@ -160,6 +194,10 @@ def plan_out(plan: BonusPlan) -> dict[str, Any]:
             }
             for d in plan.departments.select_related("department")
         ],
+        "training_rule": plan.training_rule,
+        "required_course_ids": sorted(plan.required_courses.values_list("pk", flat=True)),
+        "training_factor": plan.training_factor,
+        "training_deadline": plan.training_deadline,
         "excluded": _excluded(plan),
         "version": plan.version,
     }
@@ -193,28 +231,71 @@ def create_plan(request: HttpRequest, cycle_id: int, payload: PlanIn) -> Any:
         request.user, Action.CYCLE_VIEW, Cycle.objects.select_related("grade_scale"), pk=cycle_id
     )
     require(request, Action.BONUS_PLAN_MANAGE)
+    data = payload.dict()
+    data["departments"] = _departments(payload.departments)
+    data["required_courses"] = _courses(data.pop("required_course_ids"))
+    plan = services.plan_create(actor=request.user, cycle=cycle, **data)
+    return 201, plan_out(plan)
+
+
+def _departments(rows: list[DepartmentIn]) -> list[services.DepartmentInput]:
     departments = {
-        d.pk: d
-        for d in Department.objects.filter(pk__in=[r.department_id for r in payload.departments])
+        d.pk: d for d in Department.objects.filter(pk__in=[r.department_id for r in rows])
     }
-    rows = []
-    for r in payload.departments:
+    out = []
+    for r in rows:
         if r.department_id not in departments:
             raise Http404
-        rows.append(services.DepartmentInput(departments[r.department_id], r.coefficient, r.pool))
-    plan = services.plan_create(
-        actor=request.user,
-        cycle=cycle,
-        name=payload.name,
-        method=payload.method,
-        budget=payload.budget,
-        currency=payload.currency,
-        rounding_unit=payload.rounding_unit,
-        adjustment_band=payload.adjustment_band,
-        grade_coefficients=payload.grade_coefficients,
-        departments=rows,
+        out.append(services.DepartmentInput(departments[r.department_id], r.coefficient, r.pool))
+    return out
+
+
+def _courses(ids: list[int]) -> list[Course]:
+    courses = list(Course.objects.filter(pk__in=ids))
+    if len(courses) != len(set(ids)):
+        raise Http404
+    return courses
+
+
+@router.patch(
+    "/bonus-plans/{int:plan_id}",
+    response={200: PlanOut, **ERRORS},
+    summary="Change a draft or computed plan (HR); a computed plan's lines are discarded",
+)
+def update_plan(request: HttpRequest, plan_id: int, payload: PlanPatch) -> Any:
+    plan = _plan(request, plan_id)
+    require(request, Action.BONUS_PLAN_MANAGE)
+    changes = payload.dict(exclude_unset=True)
+    version = changes.pop("version")
+    current = {
+        "name": plan.name,
+        "method": plan.method,
+        "budget": plan.budget,
+        "currency": plan.currency,
+        "rounding_unit": plan.rounding_unit,
+        "adjustment_band": plan.adjustment_band,
+        "grade_coefficients": plan.grade_coefficients,
+        "departments": [
+            services.DepartmentInput(d.department, d.coefficient, d.pool)
+            for d in plan.departments.select_related("department")
+        ],
+        "training_rule": plan.training_rule,
+        "required_courses": list(plan.required_courses.all()),
+        "training_factor": plan.training_factor,
+        "training_deadline": plan.training_deadline,
+    }
+    if "departments" in changes:
+        changes["departments"] = _departments(payload.departments or [])
+    if "required_course_ids" in changes:
+        changes["required_courses"] = _courses(changes.pop("required_course_ids") or [])
+    for key, value in changes.items():
+        if value is None and key not in ("training_deadline",):
+            continue
+        current[key] = value
+    updated = services.plan_update(
+        actor=request.user, plan=plan, expected_version=version, **current
     )
-    return 201, plan_out(plan)
+    return plan_out(updated)
 
 
 @router.get(
@@ -250,6 +331,16 @@ def compute_plan(request: HttpRequest, plan_id: int) -> Any:
 def list_lines(request: HttpRequest, plan_id: int) -> Any:
     plan = _plan(request, plan_id)
     return selectors.visible_lines(request.user, plan).select_related("plan")
+
+
+@router.get(
+    "/me/bonus-lines",
+    response={200: list[LineOut], **ERRORS},
+    summary="My own bonus lines of approved plans, with how each was worked out",
+)
+@paginate(Page)
+def my_bonus_lines(request: HttpRequest) -> Any:
+    return selectors.my_lines(request.user)
 
 
 @router.post(

@@ -761,32 +761,63 @@ def test_calibration_pages_are_in_chinese_with_the_demo_data(db):
 
 
 def test_reward_and_improve_pages_are_in_chinese_with_the_demo_data(db):
-    """Bonus plan, motivation and improvement plan pages with the demo data, for HR, the
-    sales director and the salesperson on an improvement plan: no English UI left."""
+    """Bonus plan, pay, proposal, motivation, improvement plan, retrospective, trend and
+    process-health pages with the demo data, for HR, the sales director and the
+    salesperson on an improvement plan: no English UI left."""
+    from perfcycle.calibration.models import Result
     from perfcycle.improvement.models import ImprovementPlan
+    from perfcycle.org.models import Employee
+    from perfcycle.proposals.models import Proposal, ProposalRound
     from perfcycle.rewards.models import BonusPlan
 
     call_command("demo", no_serve=True, stdout=io.StringIO())
     plan = BonusPlan.objects.get()
     pip = ImprovementPlan.objects.get(employee__employee_number="E018")
+    proposal = Proposal.objects.select_related("round").get()
+    rounds = list(ProposalRound.objects.all())
+    cycle = proposal.round.cycle
+    sales = Employee.objects.get(employee_number="E011")
+    department = sales.department
+    assert Result.objects.filter(cycle=cycle).exists()
     pages = {
         "hr": [
             reverse("rewards:home"),
             reverse("rewards:plans"),
             reverse("rewards:plan", args=[plan.pk]),
             reverse("rewards:motivation_departments"),
+            reverse("rewards:pay"),
+            reverse("rewards:pay_import"),
+            reverse("rewards:pay_edit", args=[sales.pk]),
+            reverse("proposals:rounds"),
+            *[reverse("proposals:round", args=[r.pk]) for r in rounds],
+            reverse("proposals:round_edit", args=[rounds[0].pk]),
+            reverse("proposals:proposal", args=[proposal.pk]),
             reverse("improvement:home"),
+            f"{reverse('improvement:home')}?cycle={cycle.pk}",
             reverse("improvement:plan", args=[pip.pk]),
+            reverse("retrospective:home"),
+            reverse("retrospective:targets", args=[cycle.pk]),
+            reverse("insights:home"),
+            reverse("insights:health"),
+            reverse("insights:person", args=[sales.pk]),
+            reverse("insights:department", args=[department.pk]),
         ],
         "manager": [
             reverse("rewards:plan", args=[plan.pk]),
+            reverse("proposals:round", args=[proposal.round.pk]),
+            reverse("proposals:proposal", args=[proposal.pk]),
+            reverse("proposals:nominate", args=[proposal.round.pk, sales.pk]),
             reverse("improvement:plan", args=[pip.pk]),
             reverse("improvement:plan_edit", args=[pip.pk]),
+            reverse("insights:person", args=[sales.pk]),
         ],
         "suntao": [
+            reverse("rewards:home"),
             reverse("rewards:motivation"),
+            reverse("proposals:rounds"),
             reverse("improvement:home"),
             reverse("improvement:plan", args=[pip.pk]),
+            reverse("insights:home"),
         ],
     }
     assert english_left_on_pages(pages) == {}

@@ -145,6 +145,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "cycles": cycles,
             "cycle": cycle,
             "trigger": trigger,
+            "may_health": may(user, Action.PROCESS_HEALTH_VIEW),
         },
     )
 

@@ -14,6 +14,7 @@ from perfcycle.accounts.models import User
 from perfcycle.demo import demo_load
 from perfcycle.improvement.models import ImprovementPlan
 from perfcycle.rewards.models import BonusLine, BonusPlan, MotivationProfile
+from perfcycle.rewards.selectors import explain
 
 
 @pytest.fixture
@@ -31,9 +32,26 @@ def test_the_bonus_total_is_the_budget_exactly(plan):
     for line in lines:
         assert line.amount >= 0 and line.amount == line.amount.quantize(D(1))
         if line.target is not None:
-            raw = line.target * line.grade_coefficient * line.department_coefficient
+            raw = (
+                line.target
+                * line.grade_coefficient
+                * line.department_coefficient
+                * line.training_factor
+            )
             assert line.raw_amount == raw
             assert abs(raw * line.scale_factor - line.amount) < 1
+
+
+def test_the_training_factor_shows_in_the_explanation(plan):
+    assert plan.training_rule == "factor" and plan.training_factor == D("1.05")
+    assert [c.code for c in plan.required_courses.all()] == ["COMM101"]
+    lines = BonusLine.objects.filter(plan=plan).select_related("employee")
+    trained = {line.employee.employee_number for line in lines if line.training_met}
+    assert trained == {"E011", "E013"}
+    for line in lines:
+        assert line.training_factor == (D("1.05") if line.training_met else D(1))
+    zhang = next(line for line in lines if line.employee.employee_number == "E011")
+    assert "× training factor 1.05 (required training completed)" in explain(zhang, plan)
 
 
 def test_motivations_and_the_improvement_plan(plan):

@@ -60,6 +60,9 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     me = acting_employee(user)
     profile = MotivationProfile.objects.filter(employee=me).first() if me else None
+    bonuses = list(selectors.my_lines(user)[:20])
+    for line in bonuses:
+        line.explanation = selectors.explain(line, line.plan)
     return render(
         request,
         "rewards/home.html",
@@ -71,6 +74,9 @@ def home(request: HttpRequest) -> HttpResponse:
             else [],
             "me": me,
             "profile": profile,
+            "bonuses": bonuses,
+            "may_pay": may(user, Action.COMPENSATION_MANAGE),
+            "may_propose": may(user, Action.PROPOSAL_LIST),
         },
     )
 
@@ -82,18 +88,7 @@ def plans(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            plan = services.plan_create(
-                actor=request.user,
-                cycle=data["cycle"],
-                name=data["name"],
-                method=data["method"],
-                budget=data["budget"],
-                currency=data["currency"],
-                rounding_unit=data["rounding_unit"],
-                adjustment_band=data["adjustment_band"],
-                grade_coefficients=data["coefficients"],
-                departments=data["departments"],
-            )
+            plan = services.plan_create(actor=request.user, cycle=data["cycle"], **form.settings())
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -128,10 +123,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if adjustable
             else None
         )
-    reasons = services.EXCLUSION_REASONS
     excluded = [
-        {**e, "reason_label": reasons.get(e.get("reason"), e.get("reason"))}
-        for e in (plan.excluded if hr else [])
+        {**e, "reason_label": services.exclusion_label(e)} for e in (plan.excluded if hr else [])
     ]
     return render(
         request,
@@ -144,8 +137,34 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "excluded": excluded,
             "coefficients": sorted(plan.grade_coefficients.items()),
             "departments": list(plan.departments.select_related("department")),
+            "courses": list(plan.required_courses.order_by("title")),
         },
     )
+
+
+@login_required
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """HR changes a draft or computed plan; a computed plan's lines are discarded."""
+    plan = _plan(request, pk)
+    require(request, Action.BONUS_PLAN_MANAGE)
+    if plan.status == PlanStatus.APPROVED:
+        messages.error(request, _("This plan is approved; it cannot be changed."))
+        return redirect("rewards:plan", pk=plan.pk)
+    form = PlanForm(request.POST or None, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.plan_update(
+                actor=request.user,
+                plan=plan,
+                expected_version=form.cleaned_data["version"],
+                **form.settings(),
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Bonus plan saved. Compute it to see the amounts."))
+            return redirect("rewards:plan", pk=plan.pk)
+    return render(request, "rewards/plan_edit.html", {"plan": plan, "form": form})
 
 
 @login_required
@@ -259,6 +278,7 @@ urlpatterns: list[URLPattern] = [
     path("", home, name="home"),
     path("plans/", plans, name="plans"),
     path("plans/<int:pk>/", plan_detail, name="plan"),
+    path("plans/<int:pk>/edit/", plan_edit, name="plan_edit"),
     path("plans/<int:pk>/compute/", plan_compute, name="plan_compute"),
     path("plans/<int:pk>/approve/", plan_approve, name="plan_approve"),
     path("plans/<int:pk>/export.xlsx", plan_export, name="plan_export"),
