@@ -5,9 +5,10 @@ transaction. Both read a fixed number of queries whatever the number of people a
 
 The rules (also shown on the page):
 
-- **Period.** The new cycle follows the source: it starts the day after the source ends
-  and has the same period type and length (whole months for month/quarter/half-year/year
-  cycles that run from the 1st to a month's end, else the same number of days). Its
+- **Period.** The new cycle takes the first period after the source, of the same type
+  and length (whole months for month/quarter/half-year/year cycles that run from the 1st
+  to a month's end, else the same number of days), that no cycle of that type covers yet
+  (a company that started Q4 before closing Q3 rolls Q3 over into next year's Q1). Its
   default name is the period's (``2026 Q2``, ``2026-04``, ``2026 H2``, ``2026``).
 - **Deadlines.** The planning deadline moves with the start, the others with the end.
 - **Participants.** If the source stored a participant rule, it is applied again (a
@@ -225,19 +226,34 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
-def next_period(source: Cycle) -> tuple[dt.date, dt.date]:
-    """The period after ``source``, of the same type and length."""
-    start = source.end_date + dt.timedelta(days=1)
-    months = MONTHS.get(source.period_type)
+def _following(period_type: str, start_date: dt.date, end_date: dt.date) -> tuple[dt.date, dt.date]:
+    """The period right after ``start_date``..``end_date``, of the same type and length."""
+    start = end_date + dt.timedelta(days=1)
+    months = MONTHS.get(period_type)
     aligned = (
         months is not None
-        and source.start_date.day == 1
-        and _add_months(source.start_date, months) - dt.timedelta(days=1) == source.end_date
+        and start_date.day == 1
+        and _add_months(start_date, months) - dt.timedelta(days=1) == end_date
     )
     if aligned:
         assert months is not None
         return start, _add_months(start, months) - dt.timedelta(days=1)
-    return start, start + (source.end_date - source.start_date)
+    return start, start + (end_date - start_date)
+
+
+def next_period(source: Cycle) -> tuple[dt.date, dt.date]:
+    """The first period after ``source``, of the same type and length, that no cycle of
+    that type covers yet: a company that started Q4 before closing Q3 rolls Q3 over into
+    next year's Q1. One query."""
+    taken = list(
+        Cycle.objects.filter(period_type=source.period_type, end_date__gt=source.end_date)
+        .exclude(pk=source.pk)
+        .values_list("start_date", "end_date")
+    )
+    start, end = _following(source.period_type, source.start_date, source.end_date)
+    while any(s <= end and e >= start for s, e in taken):
+        start, end = _following(source.period_type, start, end)
+    return start, end
 
 
 def period_name(period_type: str, start: dt.date, end: dt.date) -> str:

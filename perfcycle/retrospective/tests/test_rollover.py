@@ -337,3 +337,24 @@ def test_api_previews_and_creates(company, closed, as_user):
     assert Cycle.objects.get(pk=body["cycle_id"]).phase == Phase.PLANNING
     again = client.post(url, {}, content_type="application/json")
     assert again.status_code == 409
+
+
+def test_the_default_period_skips_periods_already_planned(company, closed):
+    """Q4 started before Q3 closed: Q3 rolls over into the first free quarter after it."""
+    from perfcycle.retrospective.rollover import next_period
+    from tests.factories import CycleFactory
+
+    source = closed["quarter"].cycle
+    first = next_period(source)
+    assert first[0] == source.end_date + dt.timedelta(days=1)
+    CycleFactory(
+        name="Running next",
+        period_type=source.period_type,
+        start_date=first[0],
+        end_date=first[1],
+    )
+    start, end = next_period(source)
+    assert start == first[1] + dt.timedelta(days=1)
+    assert (end - start) >= (first[1] - first[0]) - dt.timedelta(days=3)
+    plan = rollover_preview(actor=company.hr, source=source)
+    assert (plan.start_date, plan.end_date) == (start, end)
