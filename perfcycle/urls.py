@@ -2,10 +2,10 @@ from django.urls import include, path
 
 from perfcycle.accounts import views as account_views
 from perfcycle.api.urls import api
-from perfcycle.core import views as core_views
+from perfcycle.dashboards import views as dashboard_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
     path("login/", account_views.LoginView.as_view(), name="login"),
     path("logout/", account_views.LogoutView.as_view(), name="logout"),
     path("language/", account_views.language_set, name="language"),

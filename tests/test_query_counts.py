@@ -21,7 +21,7 @@ SLACK = 2
 
 # The most queries each page may issue (session, user, employee and the page's own).
 BUDGET = {
-    "home": 11,
+    "home": 30,  # a dashboard per role; no cycles here (dashboards/tests count them)
     "org_chart": 5,
     "department": 10,
     "employees": 7,

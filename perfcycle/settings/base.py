@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "perfcycle.improvement",
     "perfcycle.retrospective",
     "perfcycle.insights",
+    "perfcycle.dashboards",
     "perfcycle.notifications",
     "perfcycle.api",
     "perfcycle.demo",

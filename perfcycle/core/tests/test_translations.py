@@ -781,6 +781,7 @@ def test_reward_and_improve_pages_are_in_chinese_with_the_demo_data(db):
     assert Result.objects.filter(cycle=cycle).exists()
     pages = {
         "hr": [
+            reverse("home"),
             reverse("rewards:home"),
             reverse("rewards:plans"),
             reverse("rewards:plan", args=[plan.pk]),
@@ -803,6 +804,7 @@ def test_reward_and_improve_pages_are_in_chinese_with_the_demo_data(db):
             reverse("insights:department", args=[department.pk]),
         ],
         "manager": [
+            reverse("home"),
             reverse("rewards:plan", args=[plan.pk]),
             reverse("proposals:round", args=[proposal.round.pk]),
             reverse("proposals:proposal", args=[proposal.pk]),
@@ -811,7 +813,9 @@ def test_reward_and_improve_pages_are_in_chinese_with_the_demo_data(db):
             reverse("improvement:plan_edit", args=[pip.pk]),
             reverse("insights:person", args=[sales.pk]),
         ],
+        "employee": [reverse("home"), reverse("rewards:home")],
         "suntao": [
+            reverse("home"),
             reverse("rewards:home"),
             reverse("rewards:motivation"),
             reverse("proposals:rounds"),

@@ -1,4 +1,5 @@
-"""The home page shows each person what their role needs first."""
+"""The home page as it was before the dashboards (still true): who you are, your team,
+the company and recent changes for HR, the navigation."""
 
 from __future__ import annotations
 
@@ -66,6 +67,7 @@ def test_hr_sees_the_company_and_recent_changes(company, as_user):
     assert "Sales Team" in page
     assert 'href="/admin/audit/"' in page
     assert 'href="/org/import/"' in page
+    assert "No cycle is open." in page
     assert_phone_ready(page)
 
 
@@ -75,6 +77,7 @@ def test_a_login_without_an_employee_record_still_gets_a_page(db, as_user):
     assert response.status_code == 200
     assert "Welcome" in text(response)
     assert "Recent changes" in text(response)  # a superuser counts as HR
+    assert "Your to-dos" not in text(response)
 
 
 def test_navigation_shows_the_loop_and_only_allowed_sections(company, as_user):
