@@ -29,6 +29,7 @@ STEPS: list[tuple[str, str]] = [
     ("calibrate", "perfcycle.calibration.demo.load"),
     ("reward", "perfcycle.rewards.demo.load"),
     ("proposals", "perfcycle.proposals.demo.load"),
+    ("loop", "perfcycle.retrospective.demo.load"),
 ]
 
 

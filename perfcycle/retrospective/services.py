@@ -2,6 +2,8 @@
 
 Rules, for pages and API alike:
 
+- HR closes a cycle from its results phase (``cycle_close``), which opens its
+  retrospective too unless it is already open;
 - HR opens a cycle's retrospective once the cycle is in its results or closed phase; the
   participants are told at once (a notifications task, named, run on commit);
 - a participant answers once, inside the window, about their own goals only; the answer
@@ -30,6 +32,7 @@ from perfcycle.core.errors import Conflict, DomainError, Forbidden
 from perfcycle.core.later import enqueue_on_commit
 from perfcycle.core.validation import field_error
 from perfcycle.cycles.models import Cycle, CycleParticipant, Phase
+from perfcycle.cycles.services import cycle_transition
 from perfcycle.planning.models import Goal, OwnerType
 from perfcycle.retrospective import targets
 from perfcycle.retrospective.models import (
@@ -43,6 +46,7 @@ from perfcycle.retrospective.models import (
 )
 
 OPEN_PHASES = (Phase.RESULTS, Phase.CLOSED)
+DEFAULT_WINDOW_DAYS = 14
 NOTIFY_OPENED = "perfcycle.notifications.retrospective.notify_retrospective_opened"
 RATING_FIELDS = ("clarity", "fairness", "coaching")
 
@@ -129,6 +133,51 @@ def is_open(settings: RetroSettings | None, today: dt.date | None = None) -> boo
         settings is not None
         and timezone.localdate(settings.opened_at) <= today <= settings.closes_on
     )
+
+
+@dataclass
+class CloseReport:
+    cycle: Cycle
+    settings: RetroSettings
+    opened: bool  # False when the retrospective was already open
+
+
+@transaction.atomic
+def cycle_close(
+    *,
+    actor: Any,
+    cycle: Cycle,
+    closes_on: dt.date | None = None,
+    anonymity_minimum: int | None = None,
+    expected_version: int | None = None,
+) -> CloseReport:
+    """Close ``cycle`` (HR; from its results phase, through the phase machine) and open its
+    retrospective unless it is already open: closing the quarter produces the
+    retrospective. One transaction, audited by both services."""
+    if not may(actor, Action.RETRO_MANAGE) or not may(actor, Action.CYCLE_MANAGE, cycle):
+        raise Forbidden(_("Only HR closes a cycle."))
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.phase != Phase.RESULTS:
+        raise DomainError(
+            _("A cycle is closed from its results phase; %(cycle)s is in %(phase)s.")
+            % {"cycle": cycle.name, "phase": cycle.get_phase_display()},
+            code="wrong_phase",
+        )
+    cycle_transition(
+        actor=actor, cycle=cycle, to_phase=Phase.CLOSED, expected_version=expected_version
+    )
+    settings = RetroSettings.objects.filter(cycle=cycle).first()
+    if settings is not None:
+        return CloseReport(cycle=cycle, settings=settings, opened=False)
+    settings = retro_open(
+        actor=actor,
+        cycle=cycle,
+        closes_on=closes_on or timezone.localdate() + dt.timedelta(days=DEFAULT_WINDOW_DAYS),
+        anonymity_minimum=(
+            DEFAULT_ANONYMITY_MINIMUM if anonymity_minimum is None else anonymity_minimum
+        ),
+    )
+    return CloseReport(cycle=cycle, settings=settings, opened=True)
 
 
 # Answering ----------------------------------------------------------------------------

@@ -39,6 +39,12 @@ TOO_EASY_MEDIAN = Decimal(120)
 BELOW_THRESHOLD_SHARE = Decimal(60)
 ABOVE_STRETCH_SHARE = Decimal(50)
 TOO_HARD_PERCENTILE = Decimal(60)
+# Persistent miss: in this cycle and every earlier cycle of the history held by at least
+# MIN_HOLDERS people (PERSISTENT_CYCLES cycles at least), at least this share missed.
+PERSISTENT_MISS_SHARE = Decimal(50)
+PERSISTENT_CYCLES = 2
+# Per-cycle history fields used by the rules but not shown.
+INTERNAL = ("actuals", "with_actual", "missed")
 TOO_EASY_PERCENTILE = Decimal(75)
 HISTOGRAM_BINS = tuple(range(0, 160, 20))  # 0–20, …, 140–160, then 160+ together
 
@@ -120,6 +126,10 @@ class IndicatorAnalysis:
     verdict_shares: dict[str, Decimal]
     history: list[dict[str, Any]]
     histogram: list[tuple[str, int]]
+    missed: int = 0  # holders with an actual worse than their target
+    current_threshold: Decimal | None = None
+    # The cycles of a persistent miss (this one last), with holders, missed and actuals.
+    persistent: list[dict[str, Any]] = field(default_factory=list)
     flag: str = ""
     flag_reasons: list[str] = field(default_factory=list)
     proposed_target: Decimal | None = None
@@ -208,7 +218,12 @@ def analyse(cycle: Cycle) -> Analysis:
     history = _history(cycle, analysed_ids)
     results = [
         _analyse_one(
-            indicators[pk], by_indicator[pk], verdicts.get(pk, {}), history.get(pk, []), minimum
+            indicators[pk],
+            by_indicator[pk],
+            verdicts.get(pk, {}),
+            history.get(pk, []),
+            minimum,
+            cycle.name,
         )
         for pk in sorted(analysed_ids, key=lambda pk: indicators[pk].code)
     ]
@@ -226,7 +241,13 @@ def _history(cycle: Cycle, indicator_ids: list[int]) -> dict[int, list[dict[str,
         indicator_id__in=indicator_ids,
         cycle__start_date__lt=cycle.start_date,
     ).values(
-        "indicator_id", "cycle_id", "cycle__name", "cycle__start_date", "target", "current_value"
+        "indicator_id",
+        "cycle_id",
+        "cycle__name",
+        "cycle__start_date",
+        "direction",
+        "target",
+        "current_value",
     )
     grouped: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
     for row in rows:
@@ -237,12 +258,17 @@ def _history(cycle: Cycle, indicator_ids: list[int]) -> dict[int, list[dict[str,
                 "start": row["cycle__start_date"],
                 "targets": [],
                 "actuals": [],
+                "missed": 0,
             },
         )
         if row["target"] is not None:
             entry["targets"].append(row["target"])
         if row["current_value"] is not None:
             entry["actuals"].append(row["current_value"])
+            if row["target"] is not None and _worse(
+                row["direction"], row["current_value"], row["target"]
+            ):
+                entry["missed"] += 1
     result: dict[int, list[dict[str, Any]]] = {}
     for pk, cycles in grouped.items():
         latest = sorted(cycles.values(), key=lambda e: e["start"], reverse=True)[:HISTORY_CYCLES]
@@ -252,6 +278,8 @@ def _history(cycle: Cycle, indicator_ids: list[int]) -> dict[int, list[dict[str,
                 "holders": max(len(e["targets"]), len(e["actuals"])),
                 "median_target": _opt(median(e["targets"])),
                 "median_actual": _opt(median(e["actuals"])),
+                "with_actual": len(e["actuals"]),
+                "missed": e["missed"],
                 "actuals": e["actuals"],
             }
             for e in reversed(latest)
@@ -269,6 +297,7 @@ def _analyse_one(
     verdicts: dict[str, int],
     history: list[dict[str, Any]],
     minimum: int,
+    cycle_name: str = "",
 ) -> IndicatorAnalysis:
     direction = indicator.direction
     holders: list[Holder] = []
@@ -294,6 +323,7 @@ def _analyse_one(
     counts = {v.value: verdicts.get(v.value, 0) for v in Verdict} if shown else {}
     shares = {k: _share(n, total) or Decimal(0) for k, n in counts.items()}
     current_target = q(median([h.target for h in holders]) or Decimal(0))
+    thresholds = [g["threshold"] for g in goals if g["threshold"] is not None]
     item = IndicatorAnalysis(
         indicator_id=indicator.pk,
         code=indicator.code,
@@ -311,14 +341,20 @@ def _analyse_one(
         verdicts_shown=shown,
         verdict_counts=counts,
         verdict_shares=shares,
-        history=[{k: v for k, v in h.items() if k != "actuals"} for h in history],
+        history=[{k: v for k, v in h.items() if k not in INTERNAL} for h in history],
         histogram=_histogram(attainments),
+        missed=sum(
+            1 for h in holders if h.actual is not None and _worse(direction, h.actual, h.target)
+        ),
+        current_threshold=_opt(median(thresholds)),
     )
+    actuals = [h.actual for h in holders if h.actual is not None]
     _flag(item, minimum)
     if item.flag:
-        actuals = [h.actual for h in holders if h.actual is not None]
         earlier = [a for h in history for a in h["actuals"]]
         _propose(item, actuals, earlier, [h.target for h in holders])
+    elif _persistent_miss(item, history, actuals, minimum, cycle_name):
+        _propose_persistent(item, [h.target for h in holders])
     return item
 
 
@@ -446,3 +482,138 @@ def _propose(
 
 def _s(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+def _missed_most(missed: int, with_actual: int) -> bool:
+    return with_actual > 0 and Decimal(missed) * HUNDRED / with_actual >= PERSISTENT_MISS_SHARE
+
+
+def _persistent_miss(
+    item: IndicatorAnalysis,
+    history: list[dict[str, Any]],
+    actuals: list[Decimal],
+    minimum: int,
+    cycle_name: str,
+) -> bool:
+    """The persistent-miss rule of docs/target-analysis.md: most holders missed in this
+    cycle and in every earlier cycle of the history held by at least ``MIN_HOLDERS``
+    people, and the verdicts (when enough) do not disagree. Sets the flag and reasons."""
+    if item.with_actual < MIN_HOLDERS or not _missed_most(item.missed, item.with_actual):
+        return False
+    earlier = [h for h in history if h["with_actual"] >= MIN_HOLDERS]
+    if len(earlier) + 1 < PERSISTENT_CYCLES:
+        return False
+    if not all(_missed_most(h["missed"], h["with_actual"]) for h in earlier):
+        return False
+    enough_verdicts = item.verdicts_total >= minimum
+    says_high = item.verdict_counts.get(Verdict.TOO_HIGH, 0) if enough_verdicts else 0
+    if enough_verdicts and 2 * says_high < item.verdicts_total:
+        return False
+    cycles = [
+        {
+            "cycle": h["cycle"],
+            "holders": h["with_actual"],
+            "missed": h["missed"],
+            "median_actual": h["median_actual"],
+            "actuals": h["actuals"],
+        }
+        for h in earlier
+    ]
+    cycles.append(
+        {
+            "cycle": cycle_name,
+            "holders": item.with_actual,
+            "missed": item.missed,
+            "median_actual": _opt(median(actuals)),
+            "actuals": actuals,
+        }
+    )
+    item.persistent = cycles
+    item.flag = FLAG_TOO_HIGH
+    item.flag_reasons = [
+        _("In each of %(n)s cycles most holders missed the target: %(cycles)s.")
+        % {
+            "n": len(cycles),
+            "cycles": "; ".join(
+                _("%(cycle)s %(missed)s of %(holders)s")
+                % {"cycle": c["cycle"], "missed": c["missed"], "holders": c["holders"]}
+                for c in cycles
+            ),
+        }
+    ]
+    if enough_verdicts:
+        item.flag_reasons.append(
+            _("%(n)s of %(total)s answers say the target was too high.")
+            % {"n": says_high, "total": item.verdicts_total}
+        )
+    return True
+
+
+def _propose_persistent(item: IndicatorAnalysis, targets: list[Decimal]) -> None:
+    """The persistent-miss proposal: the median of the holders' actuals over the cycles
+    of the miss, rounded, never less demanding than the threshold."""
+    lower = item.direction == Direction.LOWER
+    pooled = [a for c in item.persistent for a in c["actuals"]]
+    integral = all(v == v.to_integral_value() for v in [*pooled, *targets])
+    raw = median(pooled)
+    assert raw is not None  # every cycle of the miss has actuals
+    proposed = sensible_round(raw, integral=integral)
+    steps = [
+        _(
+            "The median of the holders' %(n)s actuals over %(cycles)s is %(raw)s; "
+            "rounded: %(value)s."
+        )
+        % {
+            "n": len(pooled),
+            "cycles": ", ".join(c["cycle"] for c in item.persistent),
+            "raw": q(raw),
+            "value": proposed,
+        }
+    ]
+    floor = item.current_threshold
+    if floor is not None:
+        floor = sensible_round(floor, integral=integral)
+        if (proposed > floor) if lower else (proposed < floor):
+            proposed = floor
+            steps.append(
+                _("Held at the threshold %(floor)s: a target is never easier than it.")
+                % {"floor": floor}
+            )
+    item.proposed_target = proposed
+    intro = _("Most holders missed the target of %(target)s cycle after cycle.") % {
+        "target": item.current_target
+    }
+    item.reasoning = " ".join([intro, *item.flag_reasons, *steps])
+    item.evidence = {
+        "rules": "docs/target-analysis.md",
+        "rule": "persistent_miss",
+        "flag": item.flag,
+        "holders": item.holders,
+        "with_actual": item.with_actual,
+        "current_target": str(item.current_target),
+        "median_attainment": str(item.median_attainment),
+        "below_threshold_share": _s(item.below_threshold_share),
+        "above_stretch_share": _s(item.above_stretch_share),
+        "verdicts_total": item.verdicts_total if item.verdicts_shown else None,
+        "verdict_counts": item.verdict_counts,
+        "cycles": [
+            {
+                "cycle": c["cycle"],
+                "holders": c["holders"],
+                "missed": c["missed"],
+                "median_actual": _s(c["median_actual"]),
+            }
+            for c in item.persistent
+        ],
+        "pooled_median_actual": str(q(raw)),
+        "threshold": _s(item.current_threshold),
+        "history": [
+            {
+                "cycle": h["cycle"],
+                "median_target": _s(h["median_target"]),
+                "median_actual": _s(h["median_actual"]),
+            }
+            for h in item.history
+        ],
+        "proposed_target": str(proposed),
+    }

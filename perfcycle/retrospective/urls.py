@@ -1,4 +1,4 @@
-from perfcycle.retrospective.views import pages, rollover
+from perfcycle.retrospective.views import close, pages, rollover
 
 app_name = "retrospective"
-urlpatterns = [*pages.urlpatterns, *rollover.urlpatterns]
+urlpatterns = [*pages.urlpatterns, *rollover.urlpatterns, *close.urlpatterns]

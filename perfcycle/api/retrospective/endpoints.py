@@ -42,6 +42,22 @@ class OpenIn(Schema):
     anonymity_minimum: int = 3
 
 
+class CloseIn(Schema):
+    closes_on: dt.date | None = Field(
+        None, description="Last day of the retrospective, if it opens now (default: 14 days)"
+    )
+    anonymity_minimum: int | None = None
+    version: int | None = None
+
+
+class CloseOut(Schema):
+    cycle_id: int
+    phase: str
+    version: int
+    retrospective_opened: bool
+    retrospective: RetroOut
+
+
 class AnswerIn(Schema):
     clarity: int
     fairness: int
@@ -203,6 +219,35 @@ def open_retro(request: HttpRequest, cycle_id: int, payload: OpenIn) -> Any:
         anonymity_minimum=payload.anonymity_minimum,
     )
     return _state(request, cycle)
+
+
+@router.post(
+    "/cycles/{int:cycle_id}/close",
+    response={200: CloseOut, **ERRORS},
+    summary="Close a cycle in its results phase and open its retrospective (HR)",
+    description=(
+        "Moves the cycle from results to closed through the phase machine and, unless it is "
+        "already open, opens the retrospective (14 days by default) — one transaction. A "
+        "cycle in another phase answers 400 with code `wrong_phase`; a stale `version` 409."
+    ),
+)
+def close_cycle(request: HttpRequest, cycle_id: int, payload: CloseIn) -> Any:
+    require(request, Action.RETRO_MANAGE)
+    cycle = _cycle(cycle_id)
+    report = services.cycle_close(
+        actor=request.user,
+        cycle=cycle,
+        closes_on=payload.closes_on,
+        anonymity_minimum=payload.anonymity_minimum,
+        expected_version=payload.version,
+    )
+    return {
+        "cycle_id": report.cycle.pk,
+        "phase": report.cycle.phase,
+        "version": report.cycle.version,
+        "retrospective_opened": report.opened,
+        "retrospective": _state(request, report.cycle),
+    }
 
 
 @router.post(

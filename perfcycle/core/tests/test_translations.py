@@ -798,6 +798,7 @@ def test_reward_and_improve_pages_are_in_chinese_with_the_demo_data(db):
             reverse("improvement:plan", args=[pip.pk]),
             reverse("retrospective:home"),
             reverse("retrospective:targets", args=[cycle.pk]),
+            reverse("retrospective:results", args=[cycle.pk]),
             reverse("insights:home"),
             reverse("insights:health"),
             reverse("insights:person", args=[sales.pk]),
@@ -813,7 +814,13 @@ def test_reward_and_improve_pages_are_in_chinese_with_the_demo_data(db):
             reverse("improvement:plan_edit", args=[pip.pk]),
             reverse("insights:person", args=[sales.pk]),
         ],
-        "employee": [reverse("home"), reverse("rewards:home")],
+        "employee": [
+            reverse("home"),
+            reverse("rewards:home"),
+            reverse("retrospective:home"),
+            reverse("retrospective:answer", args=[cycle.pk]),
+            reverse("insights:person", args=[sales.pk]),
+        ],
         "suntao": [
             reverse("home"),
             reverse("rewards:home"),

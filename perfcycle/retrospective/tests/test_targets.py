@@ -222,3 +222,96 @@ def test_histogram_is_escaped_and_described():
     assert "<desc>&lt;0&gt;: 2, 20%: 0</desc>" in svg
     assert 'aria-label="A &amp; B"' in svg and "<title>A &amp; B</title>" in svg
     assert "<script" not in svg and "chart-off" in svg
+
+
+# Persistent miss ---------------------------------------------------------------------
+
+
+def _persistent(company, *, verdict: str | None):
+    """Five reps hold new customers (target 20, threshold 15) over three cycles: most miss
+    each time, but by a little, so the median attainment stays above 80 %."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from perfcycle.cycles.models import Phase
+    from tests.factories import CycleFactory, IndicatorFactory
+
+    reps = make_reps(company, 5, start=11)
+    indicator = IndicatorFactory(code="PERSIST", name="New customers")
+    actuals = {
+        "2025 Q3": (16, 17, 18, 21, 22),
+        "2025 Q4": (15, 17, 19, 20, 23),
+        "2026 Q1": (17, 18, 19, 22, 24),
+    }
+    starts = [dt.date(2025, 7, 1), dt.date(2025, 10, 1), dt.date(2026, 1, 1)]
+    cycles = []
+    for (name, values), start in zip(actuals.items(), starts, strict=True):
+        cycle = CycleFactory(
+            name=name,
+            start_date=start,
+            end_date=start + dt.timedelta(days=89),
+            phase=Phase.RESULTS if name == "2026 Q1" else Phase.CLOSED,
+            participants=reps,
+        )
+        goals = [
+            GoalFactory(
+                cycle=cycle,
+                employee=rep,
+                indicator=indicator,
+                title="New customers",
+                target=20,
+                threshold=15,
+                current_value=value,
+            )
+            for rep, value in zip(reps, values, strict=True)
+        ]
+        cycles.append(cycle)
+    if verdict is not None:
+        services.retro_open(
+            actor=company.hr,
+            cycle=cycles[-1],
+            closes_on=timezone.localdate() + dt.timedelta(days=7),
+        )
+        for rep, goal in zip(reps, goals, strict=True):
+            answer(rep, cycles[-1], **{f"g{goal.pk}": verdict})
+    return cycles[-1]
+
+
+def test_persistent_miss_flags_what_the_other_rules_do_not(company):
+    cycle = _persistent(company, verdict="too_high")
+    found = _by_code(targets.analyse(cycle))["PERSIST"]
+    # 17, 18, 19, 22, 24 of 20: median 95 %, nobody below the threshold of 15.
+    assert found.median_attainment == D(95) and found.below_threshold_share == D(0)
+    assert found.flag == targets.FLAG_TOO_HIGH
+    # All 15 actuals pooled: median 19 (rounded: 19), above the threshold 15.
+    assert found.proposed_target == D(19)
+    assert found.evidence["rule"] == "persistent_miss"
+    assert [c["cycle"] for c in found.evidence["cycles"]] == ["2025 Q3", "2025 Q4", "2026 Q1"]
+    assert [c["missed"] for c in found.evidence["cycles"]] == [3, 3, 3]
+    for text in ("2025 Q3 3 of 5", "2025 Q4 3 of 5", "2026 Q1 3 of 5", "5 of 5 answers"):
+        assert text in found.reasoning
+    services.proposals_generate(actor=company.hr, cycle=cycle)
+    proposal = TargetProposal.objects.get(cycle=cycle, indicator__code="PERSIST")
+    assert proposal.proposed_target == D(19) and proposal.evidence["cycles"]
+
+
+def test_persistent_miss_is_not_flagged_when_the_verdicts_disagree(company):
+    cycle = _persistent(company, verdict="about_right")
+    found = _by_code(targets.analyse(cycle))["PERSIST"]
+    assert found.flag == "" and found.proposed_target is None
+
+
+def test_persistent_miss_without_verdicts_and_held_at_the_threshold(company):
+    cycle = _persistent(company, verdict=None)
+    Goal.objects.filter(cycle=cycle).update(threshold=20)
+    found = _by_code(targets.analyse(cycle))["PERSIST"]
+    assert found.flag == targets.FLAG_TOO_HIGH
+    assert found.proposed_target == D(20) and "threshold 20" in found.reasoning
+
+
+def test_persistent_miss_needs_most_to_miss_in_every_counted_cycle(company):
+    cycle = _persistent(company, verdict=None)
+    # The middle cycle: only 2 of 5 missed → no persistent miss.
+    Goal.objects.filter(cycle__name="2025 Q4", current_value=D(19)).update(current_value=21)
+    assert _by_code(targets.analyse(cycle))["PERSIST"].flag == ""
