@@ -26,7 +26,8 @@ The rules (also shown on the page):
 - **Carried.** Unfinished action items belong to the pair, not to a cycle: they stay open
   and come up at the next check-in until done (the report lists them). Open improvement
   plans (active or extended) of the source carry their goals as qualitative goals, as
-  ``improvement.services.plan_carry_goals`` does, and remember the cycle they went into.
+  ``improvement.services.plan_carry_goals`` does, and remember the cycle they went into;
+  the grades HR chose to lead to an improvement plan carry over too.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ from perfcycle.core.errors import Conflict, DomainError, Forbidden, ValidationFa
 from perfcycle.core.validation import field_error
 from perfcycle.cycles import services as cycle_services
 from perfcycle.cycles.models import Cycle, CycleDeadline, CycleParticipant, PeriodType, Phase
-from perfcycle.improvement.models import ImprovementPlan, PlanStatus
+from perfcycle.improvement import services as improvement_services
+from perfcycle.improvement.models import ImprovementPlan, ImprovementSettings, PlanStatus
 from perfcycle.monitoring.models import ActionItem
 from perfcycle.org.models import Employee
 from perfcycle.planning.models import (
@@ -556,6 +558,7 @@ def cycle_roll_over(
     sheet_of = _sheets(cycle, holders | {p.employee_id for p in plan.plans})
     copies = _copy_goals(actor, cycle, plan, sheet_of)
     _carry_plans(actor, cycle, plan, sheet_of)
+    _copy_trigger_grades(actor, source, cycle)
 
     report = plan.report()
     report["cycle_id"] = cycle.pk
@@ -711,6 +714,13 @@ def _copy_goals(
         ],
     )
     return copies
+
+
+def _copy_trigger_grades(actor: Any, source: Cycle, cycle: Cycle) -> None:
+    """The grades HR chose to lead to an improvement plan carry over with the cycle."""
+    saved = ImprovementSettings.objects.filter(cycle=source).first()
+    if saved is not None and saved.trigger_grades:
+        improvement_services.settings_set(actor=actor, cycle=cycle, grades=saved.trigger_grades)
 
 
 def _carry_plans(actor: Any, cycle: Cycle, plan: RollOverPlan, sheet_of: dict[int, int]) -> None:

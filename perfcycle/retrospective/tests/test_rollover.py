@@ -358,3 +358,13 @@ def test_the_default_period_skips_periods_already_planned(company, closed):
     assert (end - start) >= (first[1] - first[0]) - dt.timedelta(days=3)
     plan = rollover_preview(actor=company.hr, source=source)
     assert (plan.start_date, plan.end_date) == (start, end)
+
+
+def test_the_grades_that_lead_to_a_plan_carry_over(company, closed):
+    from perfcycle.improvement import services as improvement_services
+    from perfcycle.improvement.models import ImprovementSettings
+
+    source = closed["quarter"].cycle
+    improvement_services.settings_set(actor=company.hr, cycle=source, grades=["C", "D"])
+    new = cycle_roll_over(actor=company.hr, source=source).target
+    assert ImprovementSettings.objects.get(cycle=new).trigger_grades == ["C", "D"]
