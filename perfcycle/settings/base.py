@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "perfcycle.planning",
     "perfcycle.monitoring",
     "perfcycle.evaluation",
+    "perfcycle.synth",
     "perfcycle.calibration",
     "perfcycle.rewards",
     "perfcycle.proposals",

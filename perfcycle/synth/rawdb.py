@@ -1,0 +1,156 @@
+"""Bulk rows straight into a model's table: COPY on PostgreSQL, ``executemany`` on SQLite.
+
+Used only by the synthetic company, where Django model instances per row would cost
+more than the database does. Columns not named take the field's default (timestamps:
+one ``now``), prepared once; named columns are passed as given except where the
+backend needs a conversion (JSON on both, dates and decimals on SQLite).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.management.color import no_style
+from django.db import connection, models
+
+
+def _sqlite_datetime(value: dt.datetime | None) -> str | None:
+    """What Django stores for an aware datetime on SQLite: naive UTC text."""
+    if value is None:
+        return None
+    return str(value.astimezone(dt.UTC).replace(tzinfo=None))
+
+
+def _constant(field: models.Field, now: dt.datetime, given: dict[str, Any]) -> Any:
+    if field.attname in given:
+        value = given[field.attname]
+    elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        value = now
+    else:
+        value = field.get_default()
+    return field.get_db_prep_save(value, connection)
+
+
+def insert_rows(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    now: dt.datetime,
+    constants: dict[str, Any] | None = None,
+) -> int:
+    """Insert ``rows`` (values for ``names``, attnames, ``id`` included) into ``model``'s
+    table; the other concrete columns get ``constants`` or their defaults. Returns the count."""
+    constants = constants or {}
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    named = [fields[n] for n in names]
+    rest = [f for f in fields.values() if f.attname not in names and not f.primary_key]
+    const_values = tuple(_constant(f, now, constants) for f in rest)
+    columns = [f.column for f in named] + [f.column for f in rest]
+    table = connection.ops.quote_name(model._meta.db_table)
+    column_sql = ", ".join(connection.ops.quote_name(c) for c in columns)
+    is_pg = connection.vendor == "postgresql"
+    # psycopg and Django's sqlite3 adapters take decimals and dates as they are.
+    converters: dict[int, Callable[[Any], Any]] = {}
+    for i, f in enumerate(named):
+        if isinstance(f, models.JSONField):
+            converters[i] = lambda v, f=f: f.get_db_prep_save(v, connection)
+        elif isinstance(f, models.DateTimeField) and not is_pg:
+            converters[i] = _sqlite_datetime
+    prep = list(converters.items())
+
+    def prepared() -> Iterable[tuple[Any, ...]]:
+        if not prep:
+            for row in rows:
+                yield (*row, *const_values)
+            return
+        for row in rows:
+            values = list(row)
+            for i, convert in prep:
+                values[i] = convert(values[i])
+            yield (*values, *const_values)
+
+    count = 0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        if is_pg:
+            with raw.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
+                for row in prepared():
+                    copy.write_row(row)
+                    count += 1
+        else:
+            marks = ", ".join("?" for _c in columns)
+            sql = f"INSERT INTO {table} ({column_sql}) VALUES ({marks})"  # noqa: S608 (model metadata)
+            batch: list[tuple[Any, ...]] = []
+            for row in prepared():
+                batch.append(row)
+                if len(batch) >= 50_000:
+                    raw.executemany(sql, batch)
+                    count += len(batch)
+                    batch = []
+            if batch:
+                raw.executemany(sql, batch)
+                count += len(batch)
+    return count
+
+
+def next_id(model: type[models.Model]) -> int:
+    """The first free primary key: rows are inserted with ids we chose, so that paths and
+    foreign keys are known before anything is written."""
+    top = model._base_manager.aggregate(top=models.Max("pk"))["top"]
+    return (top or 0) + 1
+
+
+def reset_sequences(model_list: Sequence[type[models.Model]]) -> None:
+    """After inserting explicit ids, move PostgreSQL's id sequences past them."""
+    statements = connection.ops.sequence_reset_sql(no_style(), list(model_list))
+    if statements:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+
+
+@contextmanager
+def foreign_keys_checked_at_end(model_list: Sequence[type[models.Model]]) -> Iterator[None]:
+    """PostgreSQL: drop the tables' foreign keys for the load and add them back after, so
+    each is validated in one set-based scan instead of one deferred trigger per row at
+    commit (minutes at millions of rows). The DDL is part of the transaction: a failed
+    load rolls it back with the rows. Elsewhere it does nothing."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    quote = connection.ops.quote_name
+    saved: list[tuple[str, str, str]] = []
+    with connection.cursor() as cursor:
+        # Fire checks already queued in this transaction: a table with pending trigger
+        # events cannot be altered.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for model in model_list:
+            table = model._meta.db_table
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+                [table],
+            )
+            for name, definition in cursor.fetchall():
+                saved.append((table, name, definition))
+                cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for table, name, definition in saved:
+            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+
+
+def analyze(model_list: Sequence[type[models.Model]]) -> None:
+    """Fresh planner statistics, so the first queries after a load get good plans."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for model in model_list:
+                cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+        elif connection.vendor == "sqlite":
+            cursor.execute("ANALYZE")
