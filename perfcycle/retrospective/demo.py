@@ -21,6 +21,8 @@ import datetime as dt
 from decimal import Decimal as D
 from typing import Any
 
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from perfcycle.accounts.models import User
@@ -39,6 +41,7 @@ from perfcycle.evaluation.results import goal_score_override_set, scores_store
 from perfcycle.monitoring.actuals import actuals_write, clean_item
 from perfcycle.monitoring.models import ActualSource, Course, TrainingStatus
 from perfcycle.monitoring.training import training_recommend, training_set_status
+from perfcycle.notifications.models import Notification
 from perfcycle.org.models import Department, Employee
 from perfcycle.planning import services as planning
 from perfcycle.planning.demo import current_quarter
@@ -263,6 +266,22 @@ def _history_quarter(
     return cycle
 
 
+def _read_when_sent(history: list[Cycle]) -> None:
+    """The history quarters' "result released" and "look back" messages went out months
+    ago: once they are sent (on commit, in order), mark them read so the inboxes show what
+    is new now."""
+    result_ids = list(Result.objects.filter(cycle__in=history).values_list("pk", flat=True))
+    cycle_ids = [c.pk for c in history]
+
+    def mark() -> None:
+        keys = Q(dedupe_key__in=[f"retrospective-opened:{pk}" for pk in cycle_ids])
+        for pk in result_ids:
+            keys |= Q(dedupe_key__startswith=f"result-released:{pk}:")
+        Notification.objects.filter(keys, read_at__isnull=True).update(read_at=timezone.now())
+
+    transaction.on_commit(mark)
+
+
 def load(*, stdout: Any = None) -> None:
     hr = _user("hr")
     manager = _user("manager")
@@ -286,6 +305,8 @@ def load(*, stdout: Any = None) -> None:
             [(first_name, first_start, first_end), (second_name, second_start, second_end)]
         )
     ]
+
+    _read_when_sent(history)
 
     course = Course.objects.get(code="COMM101")
     for n, number in enumerate(TRAINED):

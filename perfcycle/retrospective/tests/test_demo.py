@@ -173,3 +173,29 @@ def test_close_api_wrong_phase_forbidden_and_stale(demo, client):
     assert data["phase"] == "closed" and data["retrospective_opened"] is False
     again = hr.post(url, {}, content_type="application/json")
     assert again.status_code == 400 and again.json()["error"]["code"] == "wrong_phase"
+
+
+def test_the_history_quarters_messages_arrive_read(db, django_capture_on_commit_callbacks):
+    """Sent on commit like every notification, the history quarters' messages are then
+    marked read; last quarter's retrospective invitation stays new."""
+    from perfcycle.notifications.models import Notification, NotificationKind
+
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_load(stdout=io.StringIO())
+    previous = Cycle.objects.get(phase=Phase.RESULTS)
+    history = Cycle.objects.filter(start_date__lt=previous.start_date)
+    mine = Notification.objects.filter(user__username="employee")
+    old = mine.filter(
+        kind__in=[NotificationKind.RESULT_RELEASED, NotificationKind.RETROSPECTIVE],
+        url__contains=f"/{history[0].pk}/",
+    )
+    assert mine.filter(kind=NotificationKind.RETROSPECTIVE).count() == 3
+    assert (
+        not mine.filter(kind=NotificationKind.RETROSPECTIVE, read_at__isnull=True)
+        .exclude(dedupe_key=f"retrospective-opened:{previous.pk}")
+        .exists()
+    )
+    assert mine.get(dedupe_key=f"retrospective-opened:{previous.pk}").read_at is None
+    unread_results = mine.filter(kind=NotificationKind.RESULT_RELEASED, read_at__isnull=True)
+    assert unread_results.count() == 1  # last quarter's
+    assert old.filter(read_at__isnull=True).count() == 0
