@@ -155,6 +155,54 @@ def _user(username: str) -> User:
     return User.objects.get(username=username)
 
 
+def sales_goals(
+    *,
+    cycle: Cycle,
+    hr: User,
+    manager: User,
+    people: dict[str, Employee],
+    indicators: dict[str, Indicator],
+) -> Goal:
+    """A past quarter's sales goals: every salesperson's sales amount and new customers
+    (20 a month) assigned in one step each, and the director's quarterly sales goal,
+    which is returned."""
+    salespeople = [people[n] for n in sorted(SALES)]
+    planning.indicator_assign(
+        actor=manager,
+        cycle=cycle,
+        indicator=indicators["SALES_AMOUNT"],
+        title="个人季度销售额",
+        target=D(500_000),
+        threshold=D(400_000),
+        stretch=D(600_000),
+        weight=D(60),
+        assignees=salespeople,
+    )
+    planning.indicator_assign(
+        actor=manager,
+        cycle=cycle,
+        indicator=indicators["NEW_CUSTOMERS"],
+        title="每月新增客户不少于 20 个",
+        target=D(20),
+        threshold=D(15),
+        stretch=D(25),
+        weight=D(40),
+        assignees=salespeople,
+    )
+    return planning.goal_create(
+        actor=hr,
+        cycle=cycle,
+        owner_type=OwnerType.EMPLOYEE,
+        employee=people["E010"],
+        title="带领销售部完成季度销售额 5,000,000 元",
+        indicator=indicators["SALES_AMOUNT"],
+        weight=D(100),
+        target=D(5_000_000),
+        threshold=D(4_000_000),
+        stretch=D(6_000_000),
+    )
+
+
 def load_templates(*, stdout: Any = None) -> None:
     hr = _user("hr")
     existing = set(Competency.objects.values_list("code", flat=True))
@@ -294,42 +342,7 @@ def load(*, stdout: Any = None) -> None:
     people = {e.employee_number: e for e in Employee.objects.select_related("user")}
     indicators = {i.code: i for i in Indicator.objects.all()}
 
-    salespeople = [people[n] for n in sorted(SALES)]
-    sales = planning.indicator_assign(
-        actor=manager,
-        cycle=cycle,
-        indicator=indicators["SALES_AMOUNT"],
-        title="个人季度销售额",
-        target=D(500_000),
-        threshold=D(400_000),
-        stretch=D(600_000),
-        weight=D(60),
-        assignees=salespeople,
-    )
-    del sales
-    planning.indicator_assign(
-        actor=manager,
-        cycle=cycle,
-        indicator=indicators["NEW_CUSTOMERS"],
-        title="每月新增客户不少于 20 个",
-        target=D(20),
-        threshold=D(15),
-        stretch=D(25),
-        weight=D(40),
-        assignees=salespeople,
-    )
-    planning.goal_create(
-        actor=hr,
-        cycle=cycle,
-        owner_type=OwnerType.EMPLOYEE,
-        employee=people["E010"],
-        title="带领销售部完成季度销售额 5,000,000 元",
-        indicator=indicators["SALES_AMOUNT"],
-        weight=D(100),
-        target=D(5_000_000),
-        threshold=D(4_000_000),
-        stretch=D(6_000_000),
-    )
+    sales_goals(cycle=cycle, hr=hr, manager=manager, people=people, indicators=indicators)
     production = [
         e for n, e in sorted(people.items()) if e.job_family == "production" and e.is_active
     ]

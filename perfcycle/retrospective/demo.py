@@ -36,7 +36,7 @@ from perfcycle.cycles.services import (
     cycle_transition,
     grade_scale_default,
 )
-from perfcycle.evaluation.demo import PERFORMANCE, demo_template
+from perfcycle.evaluation.demo import PERFORMANCE, demo_template, sales_goals
 from perfcycle.evaluation.results import goal_score_override_set, scores_store
 from perfcycle.monitoring.actuals import actuals_write, clean_item
 from perfcycle.monitoring.models import ActualSource, Course, TrainingStatus
@@ -158,40 +158,8 @@ def _history_quarter(
     indicators = {
         i.code: i for i in Indicator.objects.filter(code__in=["SALES_AMOUNT", "NEW_CUSTOMERS"])
     }
-    salespeople = [people[n] for n in sorted(SALES)]
-    planning.indicator_assign(
-        actor=manager,
-        cycle=cycle,
-        indicator=indicators["SALES_AMOUNT"],
-        title="个人季度销售额",
-        target=D(500_000),
-        threshold=D(400_000),
-        stretch=D(600_000),
-        weight=D(60),
-        assignees=salespeople,
-    )
-    planning.indicator_assign(
-        actor=manager,
-        cycle=cycle,
-        indicator=indicators["NEW_CUSTOMERS"],
-        title="每月新增客户不少于 20 个",
-        target=D(20),
-        threshold=D(15),
-        stretch=D(25),
-        weight=D(40),
-        assignees=salespeople,
-    )
-    director = planning.goal_create(
-        actor=hr,
-        cycle=cycle,
-        owner_type=OwnerType.EMPLOYEE,
-        employee=people["E010"],
-        title="带领销售部完成季度销售额 5,000,000 元",
-        indicator=indicators["SALES_AMOUNT"],
-        weight=D(100),
-        target=D(5_000_000),
-        threshold=D(4_000_000),
-        stretch=D(6_000_000),
+    director = sales_goals(
+        cycle=cycle, hr=hr, manager=manager, people=people, indicators=indicators
     )
     others = [
         p.employee
