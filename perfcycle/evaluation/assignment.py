@@ -1,16 +1,28 @@
 """Who reviews whom: automatic assignment for a whole cycle, manual edits, and peer
 nomination by the employee with the manager's approval.
 
-``assignment_generate`` works on the whole cycle in a fixed number of queries: it
-reads the participants (with their managers' snapshots) and the existing forms once,
-decides in memory, and writes with ``bulk_create``. Peers come from the person's team
-(same manager first, then same department), never the person, their manager, their
-skip-level manager or their direct reports; a reviewer takes at most
-``max_forms_per_reviewer`` peer forms, chosen greedily by current load with ties
-broken by employee id, so the same input always gives the same assignment.
+``assignment_generate`` works on the whole cycle in a fixed number of queries whatever
+its size: it reads the participants (with their managers' snapshots) and the existing
+forms once, decides in memory, and writes the new forms in one bulk statement
+(``core.bulk.insert_rows``: ``COPY`` on PostgreSQL, ``executemany`` on SQLite), with
+no model instance per form. Peers come from the person's team (same manager first,
+then same department), never the person, their manager, their skip-level manager or
+their direct reports; a reviewer takes at most ``max_forms_per_reviewer`` peer forms,
+chosen greedily by current load with ties broken by employee id, so the same input
+always gives the same assignment.
 
 Existing forms are kept as they are, so running the generation again creates only
-what is missing; submitted forms are never touched.
+what is missing; submitted forms, and forms added, removed or nominated by hand, are
+never touched.
+
+Audit: a generation is one action, recorded as **one summary event on the cycle**
+(who, the settings, the forms before and after per source, what was created per
+source, who is short of peers, and the ``created_at`` that every form it created
+carries, so "the forms this generation made" is one query) instead of one event per
+form: at 600,000 forms the per-form trail cost more than the forms themselves and said
+nothing the summary does not. The hand edits (``review_form_add``,
+``review_form_remove``, ``peers_nominate``, ``peers_approve``, ``peers_decline``)
+still record one event per form.
 
 Who may call what is the policy's job (``access.policy``: ``REVIEW_ASSIGN``,
 ``REVIEW_NOMINATE_PEERS``, ``REVIEW_APPROVE_PEERS``); these services enforce the
@@ -26,17 +38,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from perfcycle.accounts.models import User
 from perfcycle.audit.models import AuditAction
-from perfcycle.audit.services import (
-    AuditEntry,
-    audit_change,
-    audit_record,
-    audit_record_many,
-    snapshot,
-)
+from perfcycle.audit.services import audit_change, audit_record, snapshot
+from perfcycle.core.bulk import insert_rows
 from perfcycle.core.errors import DomainError
 from perfcycle.core.validation import field_error
 from perfcycle.cycles.models import Cycle, CycleParticipant, Phase, ReviewTemplate
@@ -56,7 +64,6 @@ ASSIGNABLE_PHASES = frozenset(
         Phase.MANAGER_REVIEW,
     }
 )
-FORM_OBJECT_TYPE = ReviewForm._meta.label_lower
 
 
 @dataclass
@@ -81,14 +88,11 @@ class AssignmentReport:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Person:
     employee_id: int
-    name: str
     manager_id: int | None
-    manager_name: str
     skip_id: int | None
-    skip_name: str
     department_id: int | None
 
 
@@ -121,29 +125,24 @@ def _load_people(cycle: Cycle) -> dict[int, _Person]:
     rows = (
         CycleParticipant.objects.filter(cycle=cycle)
         .order_by("employee_id")
-        .values_list(
-            "employee_id",
-            "employee__name",
-            "manager_id",
-            "manager__name",
-            "manager__manager_id",
-            "manager__manager__name",
-            "department_id",
-        )
+        .values_list("employee_id", "manager_id", "manager__manager_id", "department_id")
     )
     raw = list(rows)
-    snapshot_manager = {r[0]: (r[2], r[3]) for r in raw}
+    snapshot_manager = {emp: mgr for emp, mgr, _live_skip, _dept in raw}
     people: dict[int, _Person] = {}
-    for emp, name, mgr, mgr_name, live_skip, live_skip_name, dept in raw:
-        skip, skip_name = live_skip, live_skip_name or ""
-        if mgr is not None and mgr in snapshot_manager:
-            skip, skip_name = snapshot_manager[mgr]
-        people[emp] = _Person(emp, name, mgr, mgr_name or "", skip, skip_name or "", dept)
+    for emp, mgr, live_skip, dept in raw:
+        skip = snapshot_manager[mgr] if mgr is not None and mgr in snapshot_manager else live_skip
+        people[emp] = _Person(emp, mgr, skip, dept)
     return people
 
 
 def _repr(cycle: Cycle, reviewer: str, reviewee: str, source: str) -> str:
     return f"{cycle}: {reviewer} → {reviewee} ({source})"
+
+
+def _form_counts(by_source: dict[str, int]) -> dict[str, Any]:
+    """The summary event's form counts: in all and per source."""
+    return {"total": sum(by_source.values()), "by_source": dict(sorted(by_source.items()))}
 
 
 @transaction.atomic
@@ -169,10 +168,12 @@ def assignment_generate(
     # One generation per cycle at a time (a no-op on SQLite, which locks the database).
     Cycle.objects.select_for_update().filter(pk=cycle.pk).values_list("pk").first()
     people = _load_people(cycle)
+    # In no particular order (nothing below depends on it): sorting 600,000 rows by the
+    # model's ordering took longer than reading them.
     existing = list(
-        ReviewForm.objects.filter(cycle=cycle).values_list(
-            "reviewee_id", "reviewer_id", "source", "status"
-        )
+        ReviewForm.objects.filter(cycle=cycle)
+        .order_by()
+        .values_list("reviewee_id", "reviewer_id", "source", "status")
     )
     taken: set[tuple[int, int, str]] = {(e, r, s) for e, r, s, _st in existing}
     peer_load: dict[int, int] = defaultdict(int)
@@ -184,13 +185,6 @@ def assignment_generate(
             if status != FormStatus.DECLINED:
                 peer_load[reviewer] += 1
                 peer_count[reviewee] += 1
-
-    names = {p.employee_id: p.name for p in people.values()}
-    for p in people.values():
-        if p.manager_id is not None:
-            names.setdefault(p.manager_id, p.manager_name)
-        if p.skip_id is not None:
-            names.setdefault(p.skip_id, p.skip_name)
 
     planned: list[tuple[int, int, str]] = []
 
@@ -249,29 +243,33 @@ def assignment_generate(
         if peer_count[p.employee_id] < peers_per_person:
             report.short_of_peers[p.employee_id] = peer_count[p.employee_id]
 
-    forms = ReviewForm.objects.bulk_create(
-        [
-            ReviewForm(
-                cycle=cycle,
-                reviewee_id=reviewee,
-                reviewer_id=reviewer,
-                source=source,
-                status=FormStatus.OPEN,
-            )
-            for reviewee, reviewer, source in planned
-        ],
-        batch_size=1000,
+    now = timezone.now()
+    insert_rows(
+        ReviewForm,
+        ["reviewee_id", "reviewer_id", "source"],
+        planned,
+        now=now,
+        constants={"cycle_id": cycle.pk, "status": FormStatus.OPEN},
     )
+    before: dict[str, int] = defaultdict(int)
+    for _reviewee, _reviewer, source, _status in existing:
+        before[source] += 1
     for _reviewee, _reviewer, source in planned:
         report.created[str(source)] = report.created.get(str(source), 0) + 1
     report.existing = len(existing)
+    after = defaultdict(int, before)
+    for source, count in report.created.items():
+        after[source] += count
 
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
         instance=cycle,
+        before={"review_forms": _form_counts(before)},
         after={
+            "review_forms": _form_counts(after),
             "review_assignment": report.as_dict(),
+            "forms_created_at": now.isoformat(),
             "settings": {
                 "peers_per_person": peers_per_person,
                 "max_forms_per_reviewer": max_forms_per_reviewer,
@@ -280,30 +278,6 @@ def assignment_generate(
             },
         },
         reason=_("Reviewers assigned automatically."),
-    )
-    audit_record_many(
-        actor=actor,
-        entries=[
-            AuditEntry(
-                action=AuditAction.CREATE,
-                object_type=FORM_OBJECT_TYPE,
-                object_id=str(form.pk),
-                object_repr=_repr(
-                    cycle,
-                    names.get(form.reviewer_id, str(form.reviewer_id)),
-                    names.get(form.reviewee_id, str(form.reviewee_id)),
-                    form.source,
-                ),
-                after={
-                    "cycle": cycle.pk,
-                    "reviewee": form.reviewee_id,
-                    "reviewer": form.reviewer_id,
-                    "source": form.source,
-                    "status": form.status,
-                },
-            )
-            for form in forms
-        ],
     )
     return report
 

@@ -3,12 +3,19 @@ per source, the weighted overall score and the grade.
 
 Every page, the API, the normalisation preview, stored results and the exports call
 ``cycle_scores`` (or ``person_score``), so a score means the same thing wherever it is
-shown. A whole cycle is scored in a fixed number of queries — goals, key results,
-overrides, rating sums grouped by person × source × competency, submitted-form counts,
-people and grade bands — whatever its size; the arithmetic afterwards is pure Python on
-``Decimal`` with no database access. Each step is rounded to two places and the rounded
-value is what the next step uses, so every number on the breakdown page can be
-recomputed by hand from the numbers shown above it.
+shown. A whole cycle is scored in a fixed number of queries whatever its size
+(``score_inputs``: people, goals, key results, ratings grouped by person × source, form
+counts, the template and grade bands); the arithmetic afterwards is pure Python with no
+database access. Each step is rounded to two places (half up) and the rounded value is
+what the next step uses, so every number on the breakdown page can be recomputed by hand
+from the numbers shown above it. The arithmetic is exact: two-place values are kept as
+whole hundredths and each division is rounded once (``score_inputs.half_up``).
+
+The numbers (goal points, goals score, source scores, competencies, overall score and
+grade) are computed for everyone at once; the explanation — each goal's rule and steps in
+words, the per-competency and per-source lines and their formulas — is written out only
+when a page, the API or a stored result asks for it (``PersonScore.goals``, ``.sources``,
+``.competencies``, ``as_dict``), from the same inputs and by the same functions.
 
 The rules, in order:
 
@@ -43,40 +50,39 @@ The rules, in order:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any
 
-from django.db.models import Count, Prefetch, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from perfcycle.audit.services import to_json_value
+from perfcycle.core.batch import without_gc
 from perfcycle.core.errors import DomainError
-from perfcycle.cycles.models import Cycle, CycleParticipant, GradeBand
-from perfcycle.evaluation import reliability
-from perfcycle.evaluation.models import (
-    FormStatus,
-    GoalScoreOverride,
-    Rating,
-    ReviewForm,
-    ReviewSource,
-    TemplateCompetency,
+from perfcycle.cycles.models import Cycle, GradeBand
+from perfcycle.evaluation import score_inputs as inputs
+from perfcycle.evaluation.models import ReviewSource, ReviewTemplate, TemplateCompetency
+from perfcycle.evaluation.score_inputs import (
+    NORMALISE_MIN_RATEES,  # noqa: F401 - the normalisation preview reads it from here
+    GoalRow,
+    decimal,
+    half_up,
+    hundredths,
 )
 from perfcycle.org.models import Employee
 from perfcycle.planning.explain import describe_rule, number
-from perfcycle.planning.models import Goal, GoalKind, KeyResult, OwnerType
+from perfcycle.planning.models import GoalKind
+from perfcycle.planning.scoring import Rule
 from perfcycle.planning.scoring import score as rule_score
 
 ZERO = Decimal(0)
+NONE: dict[str, int] = {}
 HUNDRED = Decimal(100)
 PLACES = Decimal("0.01")
-# Only raters of at least this many people are normalised: one person's ratings say
-# nothing about how lenient their rater is.
-NORMALISE_MIN_RATEES = 3
 # Sources whose individual ratings are protected by the anonymity minimum.
 ANONYMOUS_SOURCES = (ReviewSource.PEER, ReviewSource.REPORT)
 SOURCE_ORDER = (
@@ -90,6 +96,19 @@ SOURCE_ORDER = (
 
 def q(value: Decimal) -> Decimal:
     return value.quantize(PLACES, rounding=ROUND_HALF_UP)
+
+
+def weighted_h(parts: list[tuple[int, int]]) -> int | None:
+    """Σ(weight × value) ÷ Σ weights, or the plain mean when the weights total 0; every
+    number in whole hundredths, the result rounded once. ``None`` without parts."""
+    if not parts:
+        return None
+    num = den = plain = 0
+    for weight, value in parts:
+        num += weight * value
+        den += weight
+        plain += value
+    return half_up(num, den) if den else half_up(plain, len(parts))
 
 
 # --- Results ------------------------------------------------------------------------------
@@ -150,16 +169,40 @@ class SourceLine:
 
 
 @dataclass(frozen=True)
+class _Setting:
+    """What every person of a cycle is scored with."""
+
+    template: ReviewTemplate
+    items: list[TemplateCompetency]
+    item_weights_h: dict[int, int]
+    source_weights: dict[str, Decimal]
+    bands: list[GradeBand]
+    minimum: int
+    normalise: bool
+
+
+@dataclass
+class _Evidence:
+    """One person's inputs and the numbers worked out from them, kept so that the
+    explanation can be written out later from exactly what was used."""
+
+    goals: list[GoalRow]
+    goal_points: list[tuple[Decimal | None, Decimal | None, Decimal | None]]
+    means: dict[str, inputs.SourceRatings]  # the sources that count
+    submitted: dict[str, int]
+    withheld: dict[str, bool]
+    scored_sources: dict[str, Decimal]  # source → template weight, sources that count
+    source_scores_h: dict[str, int | None]
+
+
+@dataclass
 class PersonScore:
     cycle_id: int
     employee_id: int
     employee_name: str
     employee_number: str
     department: str
-    goals: list[GoalLine]
     goals_score: Decimal | None
-    sources: list[SourceLine]
-    competencies: list[CompetencyLine]
     competencies_rating: Decimal | None
     competencies_score: Decimal | None
     goals_weight: Decimal
@@ -171,10 +214,80 @@ class PersonScore:
     rating_max: int
     normalised: bool
     missing: list[str] = field(default_factory=list)
+    _setting: _Setting | None = field(default=None, repr=False, compare=False)
+    _evidence: _Evidence | None = field(default=None, repr=False, compare=False)
 
     @property
     def complete(self) -> bool:
         return not self.missing
+
+    # The explanation, written out on demand.
+
+    @cached_property
+    def goals(self) -> list[GoalLine]:
+        evidence = self._evidence
+        assert evidence is not None
+        return [
+            _goal_line(goal, *points)
+            for goal, points in zip(evidence.goals, evidence.goal_points, strict=True)
+        ]
+
+    @cached_property
+    def competencies(self) -> list[CompetencyLine]:
+        setting, evidence = self._setting, self._evidence
+        assert setting is not None and evidence is not None
+        weights_h = {s: hundredths(w) for s, w in evidence.scored_sources.items()}
+        lines = []
+        for item in setting.items:
+            by_source = {}
+            parts = []
+            for source in evidence.scored_sources:
+                rated = evidence.means.get(source)
+                found = rated.means().get(item.pk) if rated is not None else None
+                if found is not None:
+                    by_source[source] = SourceRating(decimal(found[0]), found[1])
+                    parts.append((weights_h[source], found[0]))
+            combined = weighted_h(parts) if sum(w for w, _v in parts) else None
+            lines.append(
+                CompetencyLine(
+                    item.pk,
+                    item.competency.name,
+                    item.weight,
+                    by_source,
+                    None if combined is None else decimal(combined),
+                )
+            )
+        return lines
+
+    @cached_property
+    def sources(self) -> list[SourceLine]:
+        setting, evidence = self._setting, self._evidence
+        assert setting is not None and evidence is not None
+        labels = dict(ReviewSource.choices)
+        weights = setting.source_weights
+        scored_total = sum(evidence.scored_sources.values(), ZERO)
+        return [
+            SourceLine(
+                source=source,
+                label=str(labels[source]),
+                weight=weights[source],
+                effective_weight=(
+                    q(evidence.scored_sources[source] * HUNDRED / scored_total)
+                    if source in evidence.scored_sources
+                    else ZERO
+                ),
+                submitted=evidence.submitted.get(source, 0),
+                minimum=setting.minimum if source in ANONYMOUS_SOURCES else None,
+                withheld=evidence.withheld[source],
+                score=(
+                    None
+                    if evidence.withheld[source] or evidence.source_scores_h.get(source) is None
+                    else decimal(evidence.source_scores_h[source])  # type: ignore[arg-type]
+                ),
+            )
+            for source in SOURCE_ORDER
+            if weights[source] > 0 or evidence.submitted.get(source)
+        ]
 
     # The arithmetic written out with the numbers used, for the breakdown page.
 
@@ -213,12 +326,64 @@ class PersonScore:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: decimals as strings, for stored results and the API."""
-        data = asdict(self)
+        data = {name: _json(getattr(self, name)) for name in _PERSON_FIELDS}
+        data["goals"] = [
+            {
+                **_line(line),
+                "overridden": line.overridden,
+                "contribution": _json(line.contribution),
+            }
+            for line in self.goals
+        ]
+        data["sources"] = [_line(line) for line in self.sources]
+        data["competencies"] = [_line(line) for line in self.competencies]
         data["complete"] = self.complete
-        for goal, line in zip(data["goals"], self.goals, strict=True):
-            goal["overridden"] = line.overridden
-            goal["contribution"] = line.contribution
-        return to_json_value(data)
+        return data
+
+
+_PERSON_FIELDS = (
+    "cycle_id",
+    "employee_id",
+    "employee_name",
+    "employee_number",
+    "department",
+    "goals_score",
+    "competencies_rating",
+    "competencies_score",
+    "goals_weight",
+    "competencies_weight",
+    "overall_score",
+    "grade",
+    "grade_label",
+    "rating_min",
+    "rating_max",
+    "normalised",
+    "missing",
+)
+_LINE_FIELDS = {
+    cls: tuple(f.name for f in fields(cls)) for cls in (GoalLine, SourceLine, CompetencyLine)
+}
+
+
+def _json(value: Any) -> Any:
+    """What ``audit.services.to_json_value`` gives, quickly for the types a breakdown
+    holds (a stored result is written for every person of the cycle)."""
+    kind = type(value)
+    if value is None or kind is int or kind is str or kind is bool:
+        return value
+    if kind is Decimal:
+        return str(value)
+    if kind is list or kind is tuple:
+        return [_json(v) for v in value]
+    if kind is dict:
+        return {str(k): _json(v) for k, v in value.items()}
+    if kind is SourceRating:
+        return {"mean": str(value.mean), "count": value.count}
+    return to_json_value(value)
+
+
+def _line(line: Any) -> dict[str, Any]:
+    return {name: _json(getattr(line, name)) for name in _LINE_FIELDS[type(line)]}
 
 
 def _weighted_formula(parts: list[tuple[Decimal, Decimal]], result: Decimal | None) -> str:
@@ -236,39 +401,35 @@ def _weighted_formula(parts: list[tuple[Decimal, Decimal]], result: Decimal | No
 # --- Goals --------------------------------------------------------------------------------
 
 
-def _override_steps(rule_points: Decimal | None, override: GoalScoreOverride) -> str:
-    return _("The manager set %(points)s points instead of the rule's %(rule)s: %(reason)s") % {
-        "points": override.points,
-        "rule": "—" if rule_points is None else rule_points,
-        "reason": override.reason,
-    }
-
-
-def _goal_line(goal: Goal, override: GoalScoreOverride | None) -> GoalLine:
-    rule = goal.rule()
-    standard = goal.standard()
+def _goal_outcome(
+    goal: GoalRow, rule: Rule, *, explain: bool
+) -> tuple[Decimal | None, Decimal | None, list[str], list[dict[str, Any]]]:
+    """The rule's points for one goal, its attainment, and (with ``explain``) the steps
+    in words and the key-result lines."""
     steps: list[str] = []
     points: Decimal | None = None
     attainment: Decimal | None = None
     key_results: list[dict[str, Any]] = []
-    rule_text = describe_rule(rule, standard, goal.unit, milestone=goal.kind == GoalKind.MILESTONE)
     if goal.kind == GoalKind.KPI:
+        standard = goal.standard()
         if standard is None:
-            steps.append(_("No target was set, so the rule cannot score it."))
+            if explain:
+                steps.append(_("No target was set, so the rule cannot score it."))
         elif goal.current_value is None:
-            steps.append(_("No actual has been recorded."))
+            if explain:
+                steps.append(_("No actual has been recorded."))
         else:
-            result = rule_score(rule, standard, goal.current_value)
+            result = rule_score(rule, standard, goal.current_value, explain=explain)
             points, attainment = result.points, result.attainment
             steps.extend(result.steps)
     elif goal.kind == GoalKind.OKR:
-        scored: list[tuple[Decimal, Decimal]] = []
-        for kr in goal.key_results.all():
+        scored: list[tuple[int, int]] = []
+        for kr in goal.key_results:
             if kr.current_value is None:
                 key_results.append({"title": kr.title, "weight": kr.weight, "points": None})
                 continue
-            result = rule_score(rule, kr.standard(), kr.current_value)
-            scored.append((kr.weight, result.points))
+            result = rule_score(rule, kr.standard(), kr.current_value, explain=False)
+            scored.append((hundredths(kr.weight), hundredths(result.points)))
             key_results.append(
                 {
                     "title": kr.title,
@@ -280,39 +441,70 @@ def _goal_line(goal: Goal, override: GoalScoreOverride | None) -> GoalLine:
                 }
             )
         if not scored:
-            steps.append(_("No key result has an actual yet."))
+            if explain:
+                steps.append(_("No key result has an actual yet."))
         else:
-            total = sum((w for w, _p in scored), ZERO)
-            if total:
-                points = q(sum((w * p for w, p in scored), ZERO) / total)
-                steps.append(_("Key-result-weighted mean of the key results' points."))
-            else:
-                points = q(sum((p for _w, p in scored), ZERO) / len(scored))
-                steps.append(_("Mean of the key results' points (no key-result weights)."))
-            if len(scored) < len(key_results):
-                steps.append(_("Key results without an actual are left out."))
+            points = decimal(weighted_h(scored))  # type: ignore[arg-type]
+            if explain:
+                steps.append(
+                    _("Key-result-weighted mean of the key results' points.")
+                    if sum(w for w, _p in scored)
+                    else _("Mean of the key results' points (no key-result weights).")
+                )
+                if len(scored) < len(key_results):
+                    steps.append(_("Key results without an actual are left out."))
     elif goal.kind == GoalKind.MILESTONE:
         if goal.done_at is None:
             points = q(rule.floor)
-            steps.append(_("Not done → %(points)s") % {"points": points})
+            if explain:
+                steps.append(_("Not done → %(points)s") % {"points": points})
         else:
             done = timezone.localdate(goal.done_at)
             on_time = goal.due_date is None or done <= goal.due_date
             points = HUNDRED if on_time else q(rule.floor)
-            steps.append(
-                (
-                    _("Done on %(date)s, by the due date → %(points)s")
-                    if on_time
-                    else _("Done on %(date)s, after the due date → %(points)s")
+            if explain:
+                steps.append(
+                    (
+                        _("Done on %(date)s, by the due date → %(points)s")
+                        if on_time
+                        else _("Done on %(date)s, after the due date → %(points)s")
+                    )
+                    % {"date": done.isoformat(), "points": points}
                 )
-                % {"date": done.isoformat(), "points": points}
-            )
-    else:
+    elif explain:
         steps.append(_("A qualitative goal is scored by the manager."))
-    rule_points = points
-    if override is not None:
-        points = override.points
-        steps.append(_override_steps(rule_points, override))
+    return points, attainment, steps, key_results
+
+
+def _goal_points(
+    goal: GoalRow, rule: Rule
+) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """(rule's points, points that count, attainment) for one goal."""
+    rule_points, attainment, _steps, _krs = _goal_outcome(goal, rule, explain=False)
+    points = rule_points if goal.override_points is None else goal.override_points
+    return rule_points, points, attainment
+
+
+def _goal_line(
+    goal: GoalRow,
+    rule_points: Decimal | None,
+    points: Decimal | None,
+    attainment: Decimal | None,
+) -> GoalLine:
+    rule = goal.rule()
+    _points, _att, steps, key_results = _goal_outcome(goal, rule, explain=True)
+    if goal.override_points is not None:
+        steps.append(
+            _("The manager set %(points)s points instead of the rule's %(rule)s: %(reason)s")
+            % {
+                "points": goal.override_points,
+                "rule": "—" if rule_points is None else rule_points,
+                "reason": goal.override_reason,
+            }
+        )
+    rule_text = describe_rule(
+        rule, goal.standard(), goal.unit, milestone=goal.kind == GoalKind.MILESTONE
+    )
     return GoalLine(
         goal_id=goal.pk,
         title=goal.title,
@@ -326,94 +518,10 @@ def _goal_line(goal: Goal, override: GoalScoreOverride | None) -> GoalLine:
         rule_points=rule_points,
         points=points,
         attainment=attainment,
-        override_reason=override.reason if override else "",
-        override_by=(override.by.get_full_name() or override.by.username) if override else "",
+        override_reason=goal.override_reason or "",
+        override_by=goal.override_by if goal.override_points is not None else "",
         key_results=tuple(key_results),
     )
-
-
-def _goals_score(lines: list[GoalLine]) -> tuple[Decimal | None, list[str]]:
-    scored = [g for g in lines if g.points is not None]
-    missing = [
-        _("Goal “%(title)s” has no score yet.") % {"title": g.title}
-        for g in lines
-        if g.points is None
-    ]
-    total = sum((g.weight for g in scored), ZERO)
-    if not scored:
-        return None, missing
-    if total:
-        return q(sum((g.weight * g.points for g in scored), ZERO) / total), missing
-    return q(sum((g.points for g in scored), ZERO) / len(scored)), missing
-
-
-# --- Ratings ------------------------------------------------------------------------------
-
-
-def _rating_means(
-    cycle: Cycle, employee_ids: list[int] | None, normalise: bool
-) -> dict[tuple[int, str, int], SourceRating]:
-    """(reviewee, source, item) → mean rating of submitted forms."""
-    submitted = Rating.objects.filter(form__cycle=cycle, form__status=FormStatus.SUBMITTED)
-    if not normalise:
-        if employee_ids is not None:
-            submitted = submitted.filter(form__reviewee_id__in=employee_ids)
-        rows = submitted.values("form__reviewee_id", "form__source", "item_id").annotate(
-            total=Sum("value"), n=Count("id")
-        )
-        return {
-            (r["form__reviewee_id"], r["form__source"], r["item_id"]): SourceRating(
-                q(Decimal(r["total"]) / r["n"]), r["n"]
-            )
-            for r in rows
-        }
-    # Normalisation needs each rater's whole set of ratings in the cycle.
-    template = cycle.template
-    rows = list(
-        submitted.values_list(
-            "form__reviewer_id", "form__reviewee_id", "form__source", "item_id", "value"
-        ).order_by("id")
-    )
-    ratees: dict[int, set[int]] = defaultdict(set)
-    for reviewer, reviewee, *_rest in rows:
-        ratees[reviewer].add(reviewee)
-    eligible = {r for r, people in ratees.items() if len(people) >= NORMALISE_MIN_RATEES}
-    normalised = reliability.normalise_ratings(
-        [
-            (reviewer, (reviewee, source), item, value)
-            for reviewer, reviewee, source, item, value in rows
-        ],
-        scale_min=template.rating_min,
-        scale_max=template.rating_max,
-        eligible_raters=eligible,
-    )
-    sums: dict[tuple[int, str, int], list[Decimal]] = defaultdict(list)
-    wanted = set(employee_ids) if employee_ids is not None else None
-    for row in normalised:
-        reviewee, source = row.ratee
-        if wanted is not None and reviewee not in wanted:
-            continue
-        sums[(reviewee, source, row.item)].append(Decimal(str(round(row.normalised, 6))))
-    return {
-        key: SourceRating(q(sum(values, ZERO) / len(values)), len(values))
-        for key, values in sums.items()
-    }
-
-
-def _form_counts(
-    cycle: Cycle, employee_ids: list[int] | None
-) -> tuple[dict[tuple[int, str], int], dict[tuple[int, str], int]]:
-    """Per (reviewee, source): submitted forms, and forms assigned but not submitted."""
-    forms = ReviewForm.objects.filter(cycle=cycle).active()
-    if employee_ids is not None:
-        forms = forms.filter(reviewee_id__in=employee_ids)
-    submitted: dict[tuple[int, str], int] = {}
-    pending: dict[tuple[int, str], int] = {}
-    for r in forms.values("reviewee_id", "source", "status").annotate(n=Count("id")):
-        target = submitted if r["status"] == FormStatus.SUBMITTED else pending
-        key = (r["reviewee_id"], r["source"])
-        target[key] = target.get(key, 0) + r["n"]
-    return submitted, pending
 
 
 # Said when a source with weight has reviews assigned that are not all in.
@@ -431,6 +539,26 @@ def anonymity_minimum(cycle: Cycle) -> int:
 # --- The service --------------------------------------------------------------------------
 
 
+def _setting(cycle: Cycle, normalise: bool) -> _Setting:
+    template = cycle.template
+    if template is None:
+        raise DomainError(_("This cycle has no review template."), code="no_template")
+    items = list(
+        TemplateCompetency.objects.filter(template=template)
+        .select_related("competency")
+        .order_by("position", "id")
+    )
+    return _Setting(
+        template=template,
+        items=items,
+        item_weights_h={item.pk: hundredths(item.weight) for item in items},
+        source_weights=template.source_weights,
+        bands=list(GradeBand.objects.filter(scale_id=cycle.grade_scale_id).order_by("-min_score")),
+        minimum=anonymity_minimum(cycle),
+        normalise=normalise,
+    )
+
+
 def cycle_scores(
     cycle: Cycle,
     *,
@@ -438,151 +566,113 @@ def cycle_scores(
     normalise: bool | None = None,
 ) -> dict[int, PersonScore]:
     """Scores of the cycle's participants (or of ``employee_ids`` among them), by
-    employee id. ``normalise`` defaults to the cycle's switch."""
-    template = cycle.template
-    if template is None:
-        raise DomainError(_("This cycle has no review template."), code="no_template")
+    employee id, in the participants' name order. ``normalise`` defaults to the cycle's
+    switch."""
+    with without_gc():
+        return _cycle_scores(cycle, employee_ids, normalise)
+
+
+def _cycle_scores(
+    cycle: Cycle, employee_ids: Iterable[int] | None, normalise: bool | None
+) -> dict[int, PersonScore]:
     normalise = cycle.normalise_ratings if normalise is None else normalise
+    setting = _setting(cycle, normalise)
     ids = None if employee_ids is None else sorted(set(employee_ids))
-    participants = CycleParticipant.objects.filter(cycle=cycle).select_related(
-        "employee", "department"
-    )
-    if ids is not None:
-        participants = participants.filter(employee_id__in=ids)
-    people = list(participants.order_by("employee__name", "employee_id"))
-    person_ids = [p.employee_id for p in people]
+    people = inputs.people(cycle, ids)
+    goals = inputs.goals(cycle, ids)
+    means = inputs.rating_means(cycle, setting.item_weights_h, ids, normalise=normalise)
+    counts, pending = inputs.form_counts(cycle, ids)
 
-    goals = (
-        Goal.objects.filter(cycle=cycle, owner_type=OwnerType.EMPLOYEE, employee_id__in=person_ids)
-        .select_related("score_override__by")
-        .prefetch_related(
-            Prefetch("key_results", queryset=KeyResult.objects.order_by("position", "id"))
-        )
-        .order_by("employee_id", "id")
-    )
-    goal_lines: dict[int, list[GoalLine]] = defaultdict(list)
-    for goal in goals:
-        override = getattr(goal, "score_override", None)
-        goal_lines[goal.employee_id].append(_goal_line(goal, override))
-
-    items = list(
-        TemplateCompetency.objects.filter(template=template)
-        .select_related("competency")
-        .order_by("position", "id")
-    )
-    means = _rating_means(cycle, person_ids, normalise)
-    counts, pending = _form_counts(cycle, person_ids)
-    bands = list(GradeBand.objects.filter(scale_id=cycle.grade_scale_id).order_by("-min_score"))
-    minimum = anonymity_minimum(cycle)
-    source_weights = template.source_weights
-    labels = dict(ReviewSource.choices)
+    template = setting.template
+    source_weights = setting.source_weights
+    weighted_sources = [s for s in SOURCE_ORDER if source_weights[s] > 0]
+    source_weights_h = {s: hundredths(w) for s, w in source_weights.items()}
+    goals_weight_h = hundredths(template.goals_weight)
+    competencies_weight_h = hundredths(template.competencies_weight)
+    rules: dict[tuple[Any, ...], Rule] = {}
+    peer_withheld_text = _(
+        "Peer ratings are withheld: fewer than %(minimum)d peers have answered."
+    ) % {"minimum": setting.minimum}
 
     results: dict[int, PersonScore] = {}
     for person in people:
-        emp = person.employee
-        lines = goal_lines.get(emp.pk, [])
-        goals_score, missing = _goals_score(lines)
-        if not lines and template.goals_weight:
+        emp_id = person.employee_id
+        goal_rows = goals.get(emp_id, [])
+        goal_points = []
+        goal_parts: list[tuple[int, int]] = []
+        missing: list[str] = []
+        for goal in goal_rows:
+            key = goal.rule_key
+            rule = rules.get(key)
+            if rule is None:
+                rule = rules[key] = goal.rule()
+            found = _goal_points(goal, rule)
+            goal_points.append(found)
+            if found[1] is None:
+                missing.append(_("Goal “%(title)s” has no score yet.") % {"title": goal.title})
+            else:
+                goal_parts.append((hundredths(goal.weight), hundredths(found[1])))
+        goals_h = weighted_h(goal_parts)
+        if not goal_rows and template.goals_weight:
             missing.append(_("No goals in this cycle."))
 
         # Sources: which count, with which weight.
-        present: dict[str, Decimal] = {}
-        withheld: dict[str, bool] = {}
-        for source in SOURCE_ORDER:
-            submitted = counts.get((emp.pk, source), 0)
-            hidden = source in ANONYMOUS_SOURCES and 0 < submitted < minimum
-            withheld[source] = hidden
-            if submitted and not hidden and source_weights[source] > 0:
-                present[source] = source_weights[source]
+        submitted = counts.get(emp_id, NONE)
+        withheld = {
+            s: s in ANONYMOUS_SOURCES and 0 < submitted.get(s, 0) < setting.minimum
+            for s in SOURCE_ORDER
+        }
         if withheld[ReviewSource.PEER]:
-            missing.append(
-                _("Peer ratings are withheld: fewer than %(minimum)d peers have answered.")
-                % {"minimum": minimum}
-            )
-        for source, text in PENDING_TEXT.items():
-            if source_weights[source] and pending.get((emp.pk, source)):
-                missing.append(str(text))
-
-        competencies: list[CompetencyLine] = []
-        source_scores: dict[str, Decimal | None] = {}
-        for source in present:
-            rated = [(i, means.get((emp.pk, source, i.pk))) for i in items]
-            rated = [(i, m) for i, m in rated if m is not None]
-            w = sum((i.weight for i, _m in rated), ZERO)
-            if not rated:
-                source_scores[source] = None
-            elif w:
-                source_scores[source] = q(sum((i.weight * m.mean for i, m in rated), ZERO) / w)
-            else:
-                source_scores[source] = q(sum((m.mean for _i, m in rated), ZERO) / len(rated))
-        scored_sources = {s: present[s] for s, v in source_scores.items() if v is not None}
-        scored_total = sum(scored_sources.values(), ZERO)
-        for item in items:
-            by_source = {
-                s: means[(emp.pk, s, item.pk)]
-                for s in scored_sources
-                if (emp.pk, s, item.pk) in means
-            }
-            wsum = sum((scored_sources[s] for s in by_source), ZERO)
-            combined = (
-                q(sum((scored_sources[s] * r.mean for s, r in by_source.items()), ZERO) / wsum)
-                if wsum
-                else None
-            )
-            competencies.append(
-                CompetencyLine(item.pk, item.competency.name, item.weight, by_source, combined)
-            )
-        rating: Decimal | None = None
-        comp_score: Decimal | None = None
-        if scored_total:
-            rating = q(
-                sum((scored_sources[s] * source_scores[s] for s in scored_sources), ZERO)
-                / scored_total
-            )
-            comp_score = q(rating / Decimal(template.rating_max) * HUNDRED)
-        elif items and template.competencies_weight:
-            missing.append(_("No competency ratings have been submitted."))
-        sources = [
-            SourceLine(
-                source=source,
-                label=str(labels[source]),
-                weight=source_weights[source],
-                effective_weight=(
-                    q(scored_sources[source] * HUNDRED / scored_total)
-                    if source in scored_sources
-                    else ZERO
-                ),
-                submitted=counts.get((emp.pk, source), 0),
-                minimum=minimum if source in ANONYMOUS_SOURCES else None,
-                withheld=withheld[source],
-                score=None if withheld[source] else source_scores.get(source),
-            )
-            for source in SOURCE_ORDER
-            if source_weights[source] > 0 or counts.get((emp.pk, source))
-        ]
+            missing.append(peer_withheld_text)
+        waiting = pending.get(emp_id)
+        if waiting:
+            for source, text in PENDING_TEXT.items():
+                if source_weights[source] and waiting.get(source):
+                    missing.append(str(text))
+        person_means: dict[str, inputs.SourceRatings] = {}
+        source_scores_h: dict[str, int | None] = {}
+        for source in weighted_sources:
+            if not submitted.get(source) or withheld[source]:
+                continue
+            rated = means.get((emp_id, source))
+            if rated is None:
+                source_scores_h[source] = None
+                continue
+            person_means[source] = rated
+            source_scores_h[source] = rated.score_h
+        scored_sources = {
+            s: source_weights[s] for s, value in source_scores_h.items() if value is not None
+        }
+        rating_h = weighted_h(
+            [(source_weights_h[s], source_scores_h[s]) for s in scored_sources]  # type: ignore[misc]
+        )
+        comp_h: int | None = None
+        if rating_h is not None and sum(scored_sources.values(), ZERO):
+            comp_h = half_up(100 * rating_h, template.rating_max)
+        else:
+            rating_h = None
+            if setting.items and template.competencies_weight:
+                missing.append(_("No competency ratings have been submitted."))
 
         sections = []
-        if goals_score is not None and template.goals_weight:
-            sections.append((template.goals_weight, goals_score))
-        if comp_score is not None and template.competencies_weight:
-            sections.append((template.competencies_weight, comp_score))
-        overall = None
-        if sections:
-            total = sum((w for w, _v in sections), ZERO)
-            overall = q(sum((w * v for w, v in sections), ZERO) / total)
-        band = next((b for b in bands if overall is not None and overall >= b.min_score), None)
-        results[emp.pk] = PersonScore(
+        if goals_h is not None and goals_weight_h:
+            sections.append((goals_weight_h, goals_h))
+        if comp_h is not None and competencies_weight_h:
+            sections.append((competencies_weight_h, comp_h))
+        overall_h = weighted_h(sections) if sections else None
+        overall = None if overall_h is None else decimal(overall_h)
+        band = next(
+            (b for b in setting.bands if overall is not None and overall >= b.min_score), None
+        )
+        results[emp_id] = PersonScore(
             cycle_id=cycle.pk,
-            employee_id=emp.pk,
-            employee_name=emp.name,
-            employee_number=emp.employee_number,
-            department=person.department.name if person.department else "",
-            goals=lines,
-            goals_score=goals_score,
-            sources=sources,
-            competencies=competencies,
-            competencies_rating=rating,
-            competencies_score=comp_score,
+            employee_id=emp_id,
+            employee_name=person.name,
+            employee_number=person.number,
+            department=person.department,
+            goals_score=None if goals_h is None else decimal(goals_h),
+            competencies_rating=None if rating_h is None else decimal(rating_h),
+            competencies_score=None if comp_h is None else decimal(comp_h),
             goals_weight=template.goals_weight,
             competencies_weight=template.competencies_weight,
             overall_score=overall,
@@ -592,6 +682,16 @@ def cycle_scores(
             rating_max=template.rating_max,
             normalised=normalise,
             missing=missing,
+            _setting=setting,
+            _evidence=_Evidence(
+                goals=goal_rows,
+                goal_points=goal_points,
+                means=person_means,
+                submitted=submitted,
+                withheld=withheld,
+                scored_sources=scored_sources,
+                source_scores_h=source_scores_h,
+            ),
         )
     return results
 

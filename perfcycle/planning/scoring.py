@@ -25,11 +25,12 @@ Rules turn that into points (0–100 at the target, more for beating it):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 ZERO = Decimal(0)
@@ -61,8 +62,7 @@ def q(value: Decimal) -> Decimal:
     return value.quantize(PLACES, rounding=ROUND_HALF_UP)
 
 
-@dataclass(frozen=True)
-class Standard:
+class Standard(NamedTuple):
     """The measurable standard of a goal."""
 
     target: Decimal
@@ -82,11 +82,10 @@ class Rule:
     bands: tuple[tuple[Decimal, Decimal], ...] = ()
 
 
-@dataclass(frozen=True)
-class Score:
+class Score(NamedTuple):
     points: Decimal
     attainment: Decimal | None
-    steps: tuple[str, ...] = field(default_factory=tuple)
+    steps: tuple[str, ...] = ()
 
 
 def _lower(standard: Standard) -> bool:
@@ -127,60 +126,81 @@ def _interpolate(x: Decimal, x0: Decimal, y0: Decimal, x1: Decimal, y1: Decimal)
     return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
 
 
-def score(rule: Rule, standard: Standard, actual: Decimal) -> Score:
-    """Points earned by ``actual`` under ``rule``, with the steps that produced them."""
-    actual = Decimal(actual)
+# What decided a goal's points, in words: (text, the names of its values). Written out
+# only when the explanation is asked for; the points never depend on it.
+ATTAINMENT_TEXT = gettext_noop("attainment=%(attainment)s%%")
+STEP_TEXT: dict[str, tuple[str, tuple[str, ...]]] = {
+    "met": (gettext_noop("met → %(points)s"), ("points",)),
+    "not_met": (gettext_noop("not met → %(points)s"), ("points",)),
+    "below": (gettext_noop("below threshold → %(points)s"), ("points",)),
+    "to_target": (gettext_noop("between threshold and target → %(points)s"), ("points",)),
+    "to_stretch": (gettext_noop("between target and stretch → %(points)s"), ("points",)),
+    "beyond": (gettext_noop("at or beyond stretch → %(points)s"), ("points",)),
+    "undefined": (gettext_noop("attainment undefined (zero target)"), ()),
+    "band": (gettext_noop("band ≥%(low)s%% → %(points)s"), ("low", "points")),
+    "no_band": (gettext_noop("no band reached → %(points)s"), ("points",)),
+    "clamped": (
+        gettext_noop("clamped to [%(floor)s, %(cap)s] → %(points)s"),
+        ("floor", "cap", "points"),
+    ),
+}
+
+
+def _evaluate(
+    rule: Rule, standard: Standard, actual: Decimal
+) -> tuple[Decimal, Decimal | None, str, tuple[object, ...]]:
+    """(points, attainment, the step that decided the points, its values)."""
     att = attainment(standard, actual)
-    steps: list[str] = []
-    if att is not None:
-        steps.append(gettext("attainment=%(attainment)s%%") % {"attainment": att})
     if rule.type == RuleType.BINARY:
         met = actual <= standard.target if _lower(standard) else actual >= standard.target
         points = HUNDRED if met else rule.floor
-        steps.append(
-            (gettext("met → %(points)s") if met else gettext("not met → %(points)s"))
-            % {"points": points}
-        )
-        return Score(q(points), att, tuple(steps))
+        return q(points), att, "met" if met else "not_met", (points,)
     if rule.type == RuleType.THRESHOLD_STRETCH:
         a = _position(standard, actual)
         t = _position(standard, standard.target)
         th = _position(standard, standard.threshold) if standard.threshold is not None else t
         st = _position(standard, standard.stretch) if standard.stretch is not None else t
         if a < th:
-            points = rule.floor
-            steps.append(gettext("below threshold → %(points)s") % {"points": points})
+            points, step, shown = rule.floor, "below", rule.floor
         elif a < t:
             points = _interpolate(a, th, rule.threshold_points, t, HUNDRED)
-            steps.append(
-                gettext("between threshold and target → %(points)s") % {"points": q(points)}
-            )
+            step, shown = "to_target", q(points)
         elif a < st:
             points = _interpolate(a, t, HUNDRED, st, rule.cap)
-            steps.append(gettext("between target and stretch → %(points)s") % {"points": q(points)})
+            step, shown = "to_stretch", q(points)
         else:
             points = rule.cap if st > t else HUNDRED
-            steps.append(gettext("at or beyond stretch → %(points)s") % {"points": points})
-        result = _clamp(points, rule)
-        return Score(result, att, tuple(steps))
+            step, shown = "beyond", points
+        return _clamp(points, rule), att, step, (shown,)
     if att is None:
-        return Score(q(rule.floor), None, (gettext("attainment undefined (zero target)"),))
+        return q(rule.floor), None, "undefined", ()
     if rule.type == RuleType.BANDED:
         for low, points in sorted(rule.bands, key=lambda b: b[0], reverse=True):
             if att >= low:
-                steps.append(
-                    gettext("band ≥%(low)s%% → %(points)s") % {"low": low, "points": points}
-                )
-                return Score(_clamp(Decimal(points), rule), att, tuple(steps))
-        steps.append(gettext("no band reached → %(points)s") % {"points": rule.floor})
-        return Score(q(rule.floor), att, tuple(steps))
+                return _clamp(Decimal(points), rule), att, "band", (low, points)
+        return q(rule.floor), att, "no_band", (rule.floor,)
     result = _clamp(att, rule)
     if result != att:
-        steps.append(
-            gettext("clamped to [%(floor)s, %(cap)s] → %(points)s")
-            % {"floor": rule.floor, "cap": rule.cap, "points": result}
-        )
-    return Score(result, att, tuple(steps))
+        return result, att, "clamped", (rule.floor, rule.cap, result)
+    return result, att, "", ()
+
+
+def score(rule: Rule, standard: Standard, actual: Decimal, *, explain: bool = True) -> Score:
+    """Points earned by ``actual`` under ``rule``, with the steps that produced them
+    (``explain=False`` leaves the steps out: the same points, for scoring a whole cycle
+    at once)."""
+    if not isinstance(actual, Decimal):
+        actual = Decimal(actual)
+    points, att, step, values = _evaluate(rule, standard, actual)
+    if not explain:
+        return Score(points, att)
+    steps = []
+    if att is not None:
+        steps.append(gettext(ATTAINMENT_TEXT) % {"attainment": att})
+    if step:
+        text, names = STEP_TEXT[step]
+        steps.append(gettext(text) % dict(zip(names, values, strict=True)))
+    return Score(points, att, tuple(steps))
 
 
 def combine(values: Sequence[Decimal], how: str) -> Decimal | None:

@@ -5,7 +5,7 @@ the seed, and database ids are chosen here (first free id onwards), so the same 
 and seed on an empty database give the same rows. The reference data (grade scale,
 360 template, competencies, indicators, cycle) goes through the ordinary services; the
 bulk (people, participants, goals, actuals, forms, ratings) is written with
-``rawdb.insert_rows`` in one transaction, with one summary audit event instead of one
+``core.bulk.insert_rows`` in one transaction, with one summary audit event instead of one
 per row. Paths are computed here exactly as ``org.services`` would: parent path + id.
 """
 
@@ -26,6 +26,13 @@ from django.utils import timezone
 from perfcycle.accounts.models import User
 from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import audit_record
+from perfcycle.core.bulk import (
+    analyze,
+    foreign_keys_checked_at_end,
+    insert_rows,
+    next_id,
+    reset_sequences,
+)
 from perfcycle.cycles.models import Cycle, CycleParticipant, Phase, ReviewTemplate
 from perfcycle.cycles.services import (
     cycle_create,
@@ -44,7 +51,6 @@ from perfcycle.monitoring.models import Actual, ActualSource, Competency
 from perfcycle.org.models import Department, Employee, child_path
 from perfcycle.planning.models import Goal, GoalKind, GoalSheet, Indicator, OwnerType, SheetStatus
 from perfcycle.planning.scoring import Aggregation, Direction, combine
-from perfcycle.synth import rawdb
 from perfcycle.synth.org import DIVISIONS, Org, build_org, person_name, pick_peers
 
 NUMBER_PREFIX = "SYN-"
@@ -256,15 +262,15 @@ def _build(
     phase("reference data")
 
     bulk = [Department, Employee, CycleParticipant, GoalSheet, Goal, Actual, ReviewForm, Rating]
-    with rawdb.foreign_keys_checked_at_end(bulk):
+    with foreign_keys_checked_at_end(bulk):
         _bulk(org, peers, cycle, users, start, end, stream, now, report, phase)
     phase("foreign keys validated")
-    rawdb.analyze(bulk)
+    analyze(bulk)
     phase("analyze")
     Cycle.objects.filter(pk=cycle.pk).update(
         phase=Phase.CALIBRATION, opened_at=dt.datetime.combine(start, dt.time(9), tzinfo=dt.UTC)
     )
-    rawdb.reset_sequences([Department, Employee, GoalSheet, Goal, ReviewForm])
+    reset_sequences([Department, Employee, GoalSheet, Goal, ReviewForm])
     audit_record(
         actor=hr,
         action=AuditAction.IMPORT,
@@ -288,8 +294,8 @@ def _bulk(
     phase: Callable[..., None],
 ) -> None:
     # Departments and people, with paths computed as the org services do.
-    dept0 = rawdb.next_id(Department)
-    emp0 = rawdb.next_id(Employee)
+    dept0 = next_id(Department)
+    emp0 = next_id(Employee)
     dept_paths: list[str] = []
     rows_d = []
     for i, d in enumerate(org.departments):
@@ -297,7 +303,7 @@ def _bulk(
         dept_paths.append(child_path(parent_path, dept0 + i))
         parent_id = dept0 + d.parent if d.parent is not None else None
         rows_d.append((dept0 + i, d.code, d.name, parent_id, emp0 + d.head, dept_paths[i]))
-    count = rawdb.insert_rows(
+    count = insert_rows(
         Department, ["id", "code", "name", "parent_id", "head_id", "path"], rows_d, now=now
     )
     phase("departments", count)
@@ -329,11 +335,11 @@ def _bulk(
         )
     names = ["id", "employee_number", "name", "email", "job_title", "job_family", "level"]
     names += ["hire_date", "manager_id", "department_id", "user_id", "path"]
-    count = rawdb.insert_rows(Employee, names, rows_e, now=now)
+    count = insert_rows(Employee, names, rows_e, now=now)
     del rows_e
     phase("employees", count)
 
-    count = rawdb.insert_rows(
+    count = insert_rows(
         CycleParticipant,
         ["cycle_id", "employee_id", "department_id", "manager_id"],
         (
@@ -345,9 +351,9 @@ def _bulk(
     phase("participants", count)
 
     # Goal sheets, goals (current value combined as monitoring does) and actuals.
-    sheet0 = rawdb.next_id(GoalSheet)
+    sheet0 = next_id(GoalSheet)
     agreed = dt.datetime.combine(start + dt.timedelta(days=7), dt.time(10), tzinfo=dt.UTC)
-    count = rawdb.insert_rows(
+    count = insert_rows(
         GoalSheet,
         ["id", "cycle_id", "employee_id"],
         ((sheet0 + p, cycle.pk, emp0 + p) for p in range(org.size)),
@@ -371,7 +377,7 @@ def _bulk(
     rng = stream("goals")
     perf_rng = stream("performance")
     perf = [min(4.9, max(1.5, perf_rng.gauss(3.5, 0.6))) for _p in range(org.size)]
-    goal0 = rawdb.next_id(Goal)
+    goal0 = next_id(Goal)
     months = [(dt.date(start.year, start.month + k, 1)) for k in range(3)]
     goals: list[tuple[int, str, int, list[int]]] = []  # person, indicator, target, values
     for p in range(org.size):
@@ -400,7 +406,7 @@ def _bulk(
 
     names = ["id", "cycle_id", "employee_id", "sheet_id", "indicator_id", "title", "weight"]
     names += ["target", "current_value", "unit", "direction", "aggregation", "due_date"]
-    count = rawdb.insert_rows(
+    count = insert_rows(
         Goal,
         names,
         goal_rows(),
@@ -424,7 +430,7 @@ def _bulk(
             for k, value in enumerate(values):
                 yield (goal0 + g, keys[k][0], keys[k][1], Decimal(value).scaleb(-2), entered[k])
 
-    count = rawdb.insert_rows(
+    count = insert_rows(
         Actual,
         ["goal_id", "period", "period_start", "value", "entered_at"],
         actual_rows(),
@@ -441,10 +447,10 @@ def _bulk(
             forms.append((p, org.manager[p], ReviewSource.MANAGER))
         forms.extend((p, peer, ReviewSource.PEER) for peer in peers[p])
         forms.extend((p, r, ReviewSource.REPORT) for r in org.reports[p])
-    form0 = rawdb.next_id(ReviewForm)
+    form0 = next_id(ReviewForm)
     rng = stream("submitted")
     base = dt.datetime.combine(end, dt.time(9), tzinfo=dt.UTC)
-    count = rawdb.insert_rows(
+    count = insert_rows(
         ReviewForm,
         ["id", "cycle_id", "reviewee_id", "reviewer_id", "source", "submitted_at"],
         (
@@ -478,7 +484,7 @@ def _bulk(
                 value = round(centre + uniform(-0.7, 0.7))
                 yield (form_id, item, 1 if value < 1 else 5 if value > 5 else value)
 
-    count = rawdb.insert_rows(Rating, ["form_id", "item_id", "value"], rating_rows(), now=now)
+    count = insert_rows(Rating, ["form_id", "item_id", "value"], rating_rows(), now=now)
     phase("ratings", count)
 
     report.counts = {

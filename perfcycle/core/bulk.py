@@ -1,0 +1,188 @@
+"""Bulk rows straight into a model's table: COPY on PostgreSQL, ``executemany`` on SQLite.
+
+For the few writes whose size makes Django model instances per row cost more than the
+database does: the synthetic company (``perfcycle.synth``), the benchmarks' floors and
+the review forms of a whole cycle (``evaluation.assignment.assignment_generate``).
+Columns not named take the field's default (timestamps: one ``now``), prepared once;
+named columns are passed as given except where the backend needs a conversion (JSON on
+both, dates on SQLite). Nothing here checks the rows: the caller has validated them,
+and the database's constraints still apply.
+
+Each statement is recorded in ``connection.queries`` like Django's own when queries are
+logged (``DEBUG``, ``CaptureQueriesContext``, ``django_assert_num_queries``), and the
+driver's errors come out as Django's (``IntegrityError``, …).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.management.color import no_style
+from django.db import connection, models
+
+SQLITE_BATCH = 50_000
+
+
+def _sqlite_datetime(value: dt.datetime | None) -> str | None:
+    """What Django stores for an aware datetime on SQLite: naive UTC text."""
+    if value is None:
+        return None
+    return str(value.astimezone(dt.UTC).replace(tzinfo=None))
+
+
+def _constant(field: models.Field, now: dt.datetime, given: dict[str, Any]) -> Any:
+    if field.attname in given:
+        value = given[field.attname]
+    elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        value = now
+    else:
+        value = field.get_default()
+    return field.get_db_prep_save(value, connection)
+
+
+def _logged(sql: str, rows: int, started: float) -> None:
+    """Record one bulk statement where Django records its queries, if it does."""
+    if connection.queries_logged:
+        connection.queries_log.append(
+            {"sql": f"{rows} rows: {sql}", "time": f"{time.monotonic() - started:.3f}"}
+        )
+
+
+def insert_rows(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    now: dt.datetime,
+    constants: dict[str, Any] | None = None,
+) -> int:
+    """Insert ``rows`` (values for ``names``, attnames) into ``model``'s table; the other
+    concrete columns get ``constants`` or their defaults. Without ``id`` among ``names``
+    the database numbers the rows. Returns the count.
+
+    One statement on PostgreSQL (``COPY``), one per 50,000 rows on SQLite."""
+    constants = constants or {}
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    named = [fields[n] for n in names]
+    rest = [f for f in fields.values() if f.attname not in names and not f.primary_key]
+    const_values = tuple(_constant(f, now, constants) for f in rest)
+    columns = [f.column for f in named] + [f.column for f in rest]
+    table = connection.ops.quote_name(model._meta.db_table)
+    column_sql = ", ".join(connection.ops.quote_name(c) for c in columns)
+    is_pg = connection.vendor == "postgresql"
+    # psycopg and Django's sqlite3 adapters take decimals and dates as they are.
+    converters: dict[int, Callable[[Any], Any]] = {}
+    for i, f in enumerate(named):
+        if isinstance(f, models.JSONField):
+            converters[i] = lambda v, f=f: f.get_db_prep_save(v, connection)
+        elif isinstance(f, models.DateTimeField) and not is_pg:
+            converters[i] = _sqlite_datetime
+    prep = list(converters.items())
+
+    def prepared() -> Iterable[tuple[Any, ...]]:
+        if not prep:
+            for row in rows:
+                yield (*row, *const_values)
+            return
+        for row in rows:
+            values = list(row)
+            for i, convert in prep:
+                values[i] = convert(values[i])
+            yield (*values, *const_values)
+
+    count = 0
+    connection.validate_no_broken_transaction()
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        raw = cursor.cursor
+        if is_pg:
+            sql = f"COPY {table} ({column_sql}) FROM STDIN"
+            started = time.monotonic()
+            with raw.copy(sql) as copy:
+                for row in prepared():
+                    copy.write_row(row)
+                    count += 1
+            _logged(sql, count, started)
+        else:
+            marks = ", ".join("?" for _c in columns)
+            sql = f"INSERT INTO {table} ({column_sql}) VALUES ({marks})"  # noqa: S608 (model metadata)
+            batch: list[tuple[Any, ...]] = []
+
+            def flush() -> None:
+                started = time.monotonic()
+                raw.executemany(sql, batch)
+                _logged(sql, len(batch), started)
+
+            for row in prepared():
+                batch.append(row)
+                if len(batch) >= SQLITE_BATCH:
+                    flush()
+                    count += len(batch)
+                    batch = []
+            if batch:
+                flush()
+                count += len(batch)
+    return count
+
+
+def next_id(model: type[models.Model]) -> int:
+    """The first free primary key: rows are inserted with ids we chose, so that paths and
+    foreign keys are known before anything is written (only where nobody else writes
+    the table at the same time: a load into a fresh company)."""
+    top = model._base_manager.aggregate(top=models.Max("pk"))["top"]
+    return (top or 0) + 1
+
+
+def reset_sequences(model_list: Sequence[type[models.Model]]) -> None:
+    """After inserting explicit ids, move PostgreSQL's id sequences past them."""
+    statements = connection.ops.sequence_reset_sql(no_style(), list(model_list))
+    if statements:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+
+
+@contextmanager
+def foreign_keys_checked_at_end(model_list: Sequence[type[models.Model]]) -> Iterator[None]:
+    """PostgreSQL: drop the tables' foreign keys for the load and add them back after, so
+    each is validated in one set-based scan instead of one deferred trigger per row at
+    commit (minutes at millions of rows). The DDL is part of the transaction: a failed
+    load rolls it back with the rows. Elsewhere it does nothing."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    quote = connection.ops.quote_name
+    saved: list[tuple[str, str, str]] = []
+    with connection.cursor() as cursor:
+        # Fire checks already queued in this transaction: a table with pending trigger
+        # events cannot be altered.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for model in model_list:
+            table = model._meta.db_table
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+                [table],
+            )
+            for name, definition in cursor.fetchall():
+                saved.append((table, name, definition))
+                cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for table, name, definition in saved:
+            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+
+
+def analyze(model_list: Sequence[type[models.Model]]) -> None:
+    """Fresh planner statistics, so the first queries after a load get good plans."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for model in model_list:
+                cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+        elif connection.vendor == "sqlite":
+            cursor.execute("ANALYZE")
