@@ -50,15 +50,17 @@ def _floor(cycle_id: int) -> tuple[int, int]:
 
 
 def _app(cycle_id: int) -> tuple[int, int]:
-    """What the export view does for HR (``calibration.exports.results_xlsx``)."""
+    """What the export view does for HR (``calibration.exports.results_xlsx_file``, a
+    streamed temporary file)."""
     from perfcycle.calibration import exports
     from perfcycle.calibration.models import Result
     from perfcycle.cycles.models import Cycle
 
     cycle = Cycle.objects.get(pk=cycle_id)
     results = Result.objects.filter(cycle=cycle)
-    data = exports.results_xlsx(cycle, results)
-    return results.count(), len(data)
+    with exports.results_xlsx_file(cycle, results) as handle:
+        size = handle.seek(0, 2)
+    return results.count(), size
 
 
 def main() -> None:

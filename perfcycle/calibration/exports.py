@@ -1,21 +1,21 @@
 """Results out of the system: the cycle's results as a spreadsheet (HR) and one person's
 printable review report (HTML and PDF).
 
-Spreadsheets are written defensively: a text cell that a spreadsheet program would read
-as a formula (it begins with = + - @, a tab or a carriage return) is stored as explicit
-text and prefixed with a single quote, so a name such as ``=HYPERLINK(...)`` stays a
-name. The report is built once (``result_report``) and drawn twice: by the HTML
-template and by ``report_pdf`` (reportlab, the built-in ``STSong-Light`` CID font, so
-Chinese needs no font files).
+The spreadsheet is streamed: the results are read in chunks and written row by row
+through ``perfcycle.imports.writing`` (openpyxl's write-only workbook, formula-like text
+kept as text) into a temporary file that the view hands to a ``FileResponse``, so memory
+stays flat at 100,000 results. The report is built once (``result_report``) and drawn
+twice: by the HTML template and by ``report_pdf`` (reportlab, the built-in
+``STSong-Light`` CID font, so Chinese needs no font files).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 from xml.sax.saxutils import escape
 
 from django.db.models import QuerySet
@@ -27,33 +27,17 @@ from perfcycle.core.errors import DomainError
 from perfcycle.cycles.models import Cycle
 from perfcycle.evaluation import scores
 from perfcycle.evaluation.models import FormStatus, ReviewForm, ReviewSource, ScoreResult
+from perfcycle.imports.writing import xlsx_temporary_file
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Rows read from the database at a time while the spreadsheet is written.
+EXPORT_CHUNK = 2000
 
 
 # --- Spreadsheet ---------------------------------------------------------------------------
 
 
-def safe_text(value: str) -> str:
-    """``value`` as a spreadsheet program will show it, never evaluate it."""
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
-def put(cell: Any, value: Any) -> None:
-    """Write ``value`` into an openpyxl cell; text is always explicit text."""
-    if isinstance(value, str):
-        cell.value = safe_text(value)
-        cell.data_type = "s"
-    else:
-        cell.value = value
-
-
 def _when(value: Any) -> str:
     return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value else ""
-
-
-def _number(value: Decimal | None) -> Decimal | str:
-    return value if value is not None else ""
 
 
 def export_headers() -> list[str]:
@@ -73,10 +57,25 @@ def export_headers() -> list[str]:
     ]
 
 
-def export_rows(results: QuerySet[Result]) -> list[list[Any]]:
-    """One row per result, in the reader's language; two queries whatever the number."""
-    rows = list(
-        results.order_by("employee__name", "pk").values(
+def export_rows(results: QuerySet[Result]) -> Iterator[list[Any]]:
+    """One row per result, in the reader's language, made as the results are read (in
+    chunks of ``EXPORT_CHUNK``, as tuples, never as model objects): two queries whatever
+    the number. The queries run when the rows are first asked for."""
+    appeals: dict[int, str] = {}
+    for result_id, status in (
+        Appeal.objects.filter(result_id__in=results.values("pk"))
+        .order_by("created_at", "pk")
+        .values_list("result_id", "status")
+        .iterator(chunk_size=EXPORT_CHUNK)
+    ):
+        appeals[result_id] = status  # the latest wins
+    potentials = {code: str(label) for code, label in Potential.choices}
+    statuses = {code: str(label) for code, label in AppealStatus.choices}
+    yes, no = _("yes"), _("no")
+    zone = timezone.get_current_timezone()
+    rows = (
+        results.order_by("employee__name", "pk")
+        .values_list(
             "pk",
             "employee__employee_number",
             "employee__name",
@@ -89,63 +88,48 @@ def export_rows(results: QuerySet[Result]) -> list[list[Any]]:
             "released_at",
             "acknowledged_at",
         )
+        .iterator(chunk_size=EXPORT_CHUNK)
     )
-    appeals: dict[int, str] = {}
-    for result_id, status in (
-        Appeal.objects.filter(result_id__in=results.values("pk"))
-        .order_by("created_at", "pk")
-        .values_list("result_id", "status")
-    ):
-        appeals[result_id] = status  # the latest wins
-    potentials = dict(Potential.choices)
-    statuses = dict(AppealStatus.choices)
-    yes, no = _("yes"), _("no")
-    out = []
-    for r in rows:
-        adjusted = (r["grade"], r["score"]) != (r["computed_grade"], r["computed_score"])
-        appeal = appeals.get(r["pk"])
-        out.append(
-            [
-                r["employee__employee_number"],
-                r["employee__name"],
-                r["department__name"] or "",
-                _number(r["computed_score"]),
-                r["computed_grade"],
-                _number(r["score"]),
-                r["grade"],
-                yes if adjusted else no,
-                str(potentials.get(r["potential"], "")) if r["potential"] else "",
-                _when(r["released_at"]),
-                _when(r["acknowledged_at"]),
-                str(statuses.get(appeal, appeal)) if appeal else "",
-            ]
-        )
-    return out
+    for (
+        pk,
+        number,
+        name,
+        department,
+        computed_score,
+        computed_grade,
+        score,
+        grade,
+        potential,
+        released_at,
+        acknowledged_at,
+    ) in rows:
+        appeal = appeals.get(pk)
+        yield [
+            number,
+            name,
+            department or "",
+            computed_score if computed_score is not None else "",
+            computed_grade,
+            score if score is not None else "",
+            grade,
+            no if (grade, score) == (computed_grade, computed_score) else yes,
+            potentials.get(potential, "") if potential else "",
+            f"{released_at.astimezone(zone):%Y-%m-%d %H:%M}" if released_at else "",
+            f"{acknowledged_at.astimezone(zone):%Y-%m-%d %H:%M}" if acknowledged_at else "",
+            statuses.get(appeal, appeal) if appeal else "",
+        ]
 
 
-def write_xlsx(headers: list[str], rows: Iterable[list[Any]], *, title: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "".join(ch for ch in str(title) if ch not in "[]:*?/\\'")[:31] or "Results"
-    for col, text in enumerate(headers, start=1):
-        cell = sheet.cell(row=1, column=col)
-        put(cell, str(text))
-        cell.font = Font(bold=True)
-    for r, row in enumerate(rows, start=2):
-        for col, value in enumerate(row, start=1):
-            put(sheet.cell(row=r, column=col), value)
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+def results_xlsx_file(cycle: Cycle, results: QuerySet[Result]) -> IO[bytes]:
+    """The cycle's results (as narrowed by the caller) as an XLSX workbook in a temporary
+    file at its start; the caller closes it (a ``FileResponse`` does once it is sent)."""
+    return xlsx_temporary_file(export_headers(), export_rows(results), title=_("Results"))
 
 
 def results_xlsx(cycle: Cycle, results: QuerySet[Result]) -> bytes:
-    """The cycle's results (as narrowed by the caller) as an XLSX workbook."""
-    return write_xlsx(export_headers(), export_rows(results), title=_("Results"))
+    """The same workbook as bytes (tests, small exports)."""
+    with results_xlsx_file(cycle, results) as handle:
+        return handle.read()
 
 
 # --- The review report ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from perfcycle.access.policy import Action, may
 from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import AuditEntry, audit_record, audit_record_many, to_json_value
+from perfcycle.core.batch import without_gc
 from perfcycle.core.errors import DomainError, Forbidden, ValidationFailed
 from perfcycle.core.validation import field_error
 from perfcycle.cycles.models import Cycle, Phase
@@ -46,6 +47,9 @@ class StoreReport:
         return asdict(self)
 
 
+# People whose results are written out and saved at a time.
+STORE_CHUNK = 2000
+
 _COMPARED = (
     "goals_score",
     "competencies_score",
@@ -68,12 +72,40 @@ def scores_store(*, actor: Any, cycle: Cycle, now: dt.datetime | None = None) ->
             code="wrong_phase",
         )
     now = now or timezone.now()
-    # Stored explanations are written in the site's language, whoever presses the button,
-    # so that recomputing in another language does not count as a change.
+    created = updated = unchanged = 0
+    with without_gc():
+        # Stored explanations are written in the site's language, whoever presses the
+        # button, so that recomputing in another language does not count as a change.
+        with translation.override(settings.LANGUAGE_CODE):
+            scores = cycle_scores(cycle)
+        people = list(scores)
+        # A chunk of people at a time: their breakdowns written out, compared with what
+        # is stored and saved, so that memory stays flat however large the cycle.
+        for start in range(0, len(people), STORE_CHUNK):
+            chunk = {emp_id: scores.pop(emp_id) for emp_id in people[start : start + STORE_CHUNK]}
+            counts = _store_chunk(actor=actor, cycle=cycle, scores=chunk, now=now)
+            created += counts[0]
+            updated += counts[1]
+            unchanged += counts[2]
+    report = StoreReport(created, updated, unchanged)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=cycle,
+        after={"scores_stored": report.as_dict()},
+    )
+    return report
+
+
+def _store_chunk(
+    *, actor: Any, cycle: Cycle, scores: dict[int, Any], now: dt.datetime
+) -> tuple[int, int, int]:
+    """Store ``scores`` (some of the cycle's people): (created, updated, unchanged)."""
     with translation.override(settings.LANGUAGE_CODE):
-        scores = cycle_scores(cycle)
         breakdowns = {emp_id: score.as_dict() for emp_id, score in scores.items()}
-    existing = {r.employee_id: r for r in ScoreResult.objects.filter(cycle=cycle)}
+    existing = {
+        r.employee_id: r for r in ScoreResult.objects.filter(cycle=cycle, employee_id__in=scores)
+    }
     new_rows: list[ScoreResult] = []
     changed: list[ScoreResult] = []
     entries: list[AuditEntry] = []
@@ -120,7 +152,11 @@ def scores_store(*, actor: Any, cycle: Cycle, now: dt.datetime | None = None) ->
             )
     ScoreResult.objects.bulk_create(new_rows, batch_size=1000)
     if new_rows and new_rows[0].pk is None:  # a backend that does not return ids
-        ids = dict(ScoreResult.objects.filter(cycle=cycle).values_list("employee_id", "id"))
+        ids = dict(
+            ScoreResult.objects.filter(cycle=cycle, employee_id__in=scores).values_list(
+                "employee_id", "id"
+            )
+        )
         for row in new_rows:
             row.pk = ids[row.employee_id]
     entries.extend(
@@ -138,14 +174,7 @@ def scores_store(*, actor: Any, cycle: Cycle, now: dt.datetime | None = None) ->
         batch_size=1000,
     )
     audit_record_many(actor=actor, entries=entries)
-    report = StoreReport(len(new_rows), len(changed), unchanged)
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
-        instance=cycle,
-        after={"scores_stored": report.as_dict()},
-    )
-    return report
+    return len(new_rows), len(changed), unchanged
 
 
 # --- Goal score overrides ------------------------------------------------------------------

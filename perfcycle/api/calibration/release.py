@@ -4,7 +4,7 @@ PDF (HR, their managers, and the employee once released)."""
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
 from perfcycle.access.policy import Action, get_visible_or_404, require, scope
@@ -66,9 +66,13 @@ def results_xlsx(request: HttpRequest, cycle_id: int) -> Any:
     results = scope(
         request.user, Action.RESULT_VIEW, Result.objects.filter(cycle=cycle), subject="employee__"
     )
-    response = HttpResponse(exports.results_xlsx(cycle, results), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="results-{cycle.pk}.xlsx"'
-    return response
+    # Written to a temporary file as the rows are read, then sent from it in chunks.
+    return FileResponse(
+        exports.results_xlsx_file(cycle, results),
+        as_attachment=True,
+        filename=f"results-{cycle.pk}.xlsx",
+        content_type=XLSX,
+    )
 
 
 @router.get(

@@ -66,7 +66,7 @@ def test_results_xlsx(company, as_user):
     url = f"{API}/cycles/{cycle.pk}/results.xlsx"
     got = as_user(company.hr).get(url)
     assert got.status_code == 200 and got["Content-Disposition"].startswith("attachment")
-    rows = list(load_workbook(io.BytesIO(got.content)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(io.BytesIO(got.getvalue())).active.iter_rows(values_only=True))
     assert len(rows) == 5 and rows[0][0] == "Employee number"
     assert as_user(company.user("manager")).get(url).status_code == 403
 

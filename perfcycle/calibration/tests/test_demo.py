@@ -57,7 +57,7 @@ def test_the_pages_show_real_data(quarter, client):
     ninebox = hr.get(f"/calibrate/sessions/{session.pk}/ninebox/")
     assert ninebox.status_code == 200 and "杨静".encode() in ninebox.content
     export = hr.get(f"/calibrate/cycles/{quarter.pk}/export.xlsx")
-    book = openpyxl.load_workbook(io.BytesIO(export.content))
+    book = openpyxl.load_workbook(io.BytesIO(export.getvalue()))
     cells = [c for row in book.active.iter_rows() for c in row]
     assert not [c for c in cells if c.data_type == "f"]
     assert any(c.value == "张伟" for c in cells)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
@@ -71,15 +71,19 @@ def release_page(request: HttpRequest, cycle_pk: int) -> HttpResponse:
 
 
 @login_required
-def export(request: HttpRequest, cycle_pk: int) -> HttpResponse:
+def export(request: HttpRequest, cycle_pk: int) -> FileResponse:
     cycle = _cycle(request, cycle_pk)
     require(request, Action.RESULTS_EXPORT)
     results = scope(
         request.user, Action.RESULT_VIEW, Result.objects.filter(cycle=cycle), subject="employee__"
     )
-    response = HttpResponse(exports.results_xlsx(cycle, results), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="results-{cycle.pk}.xlsx"'
-    return response
+    # Written to a temporary file as the rows are read, then sent from it in chunks.
+    return FileResponse(
+        exports.results_xlsx_file(cycle, results),
+        as_attachment=True,
+        filename=f"results-{cycle.pk}.xlsx",
+        content_type=XLSX,
+    )
 
 
 def _result(request: HttpRequest, pk: int) -> Result:

@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from perfcycle.audit.models import AuditEvent
-from perfcycle.calibration.exports import write_xlsx
 from perfcycle.core.errors import ValidationFailed
 from perfcycle.imports.models import ImportFile
+from perfcycle.imports.writing import xlsx_bytes as write_xlsx
 from perfcycle.rewards import services
 from perfcycle.rewards.imports import compensation_import
 from perfcycle.rewards.models import Compensation
