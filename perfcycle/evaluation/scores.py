@@ -76,7 +76,8 @@ from perfcycle.evaluation.score_inputs import (
 from perfcycle.org.models import Employee
 from perfcycle.planning.explain import describe_rule, number
 from perfcycle.planning.models import GoalKind
-from perfcycle.planning.scoring import Rule
+from perfcycle.planning.scoring import Rule, Standard
+from perfcycle.planning.scoring import points as rule_points_of
 from perfcycle.planning.scoring import score as rule_score
 
 ZERO = Decimal(0)
@@ -479,8 +480,18 @@ def _goal_outcome(
 def _goal_points(
     goal: GoalRow, rule: Rule
 ) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
-    """(rule's points, points that count, attainment) for one goal."""
-    rule_points, attainment, _steps, _krs = _goal_outcome(goal, rule, explain=False)
+    """(rule's points, points that count, attainment) for one goal. A KPI goal (most of
+    them) is scored straight from its standard, as ``_goal_outcome`` does."""
+    if goal.kind == GoalKind.KPI:
+        if goal.target is None or goal.current_value is None:
+            rule_points = attainment = None
+        else:
+            standard = Standard(
+                goal.target, goal.direction, goal.baseline, goal.threshold, goal.stretch
+            )
+            rule_points, attainment = rule_points_of(rule, standard, goal.current_value)
+    else:
+        rule_points, attainment, _steps, _krs = _goal_outcome(goal, rule, explain=False)
     points = rule_points if goal.override_points is None else goal.override_points
     return rule_points, points, attainment
 

@@ -185,6 +185,13 @@ def _evaluate(
     return result, att, "", ()
 
 
+def points(rule: Rule, standard: Standard, actual: Decimal) -> tuple[Decimal, Decimal | None]:
+    """(points, attainment) of ``actual`` under ``rule``: what ``score`` gives, without
+    the steps (for scoring a whole cycle at once)."""
+    found = _evaluate(rule, standard, actual if isinstance(actual, Decimal) else Decimal(actual))
+    return found[0], found[1]
+
+
 def score(rule: Rule, standard: Standard, actual: Decimal, *, explain: bool = True) -> Score:
     """Points earned by ``actual`` under ``rule``, with the steps that produced them
     (``explain=False`` leaves the steps out: the same points, for scoring a whole cycle

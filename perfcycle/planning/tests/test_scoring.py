@@ -17,6 +17,7 @@ from perfcycle.planning.scoring import (
     attainment,
     check_standard,
     combine,
+    points,
     score,
 )
 
@@ -159,3 +160,28 @@ def test_hitting_the_target_exactly_scores_100_under_every_rule(target):
         )
         for rule in (LINEAR, STEPPED, BANDED, BINARY):
             assert score(rule, standard, target).points == D(100)
+
+
+@given(
+    target=positive,
+    actual=amounts,
+    baseline=st.one_of(st.none(), amounts),
+    kind=st.sampled_from([LINEAR, STEPPED, BANDED, BINARY]),
+    lower=st.booleans(),
+)
+def test_points_without_steps_are_the_points_with_steps(target, actual, baseline, kind, lower):
+    standard = Standard(
+        target=target,
+        direction=Direction.LOWER if lower else Direction.HIGHER,
+        baseline=baseline,
+        threshold=target * (D("1.2") if lower else D("0.8")),
+        stretch=target * (D("0.8") if lower else D("1.2")),
+    )
+    explained = score(kind, standard, actual)
+    assert points(kind, standard, actual) == (explained.points, explained.attainment)
+    assert score(kind, standard, actual, explain=False) == (
+        explained.points,
+        explained.attainment,
+        (),
+    )
+    assert explained.steps
