@@ -30,6 +30,7 @@ from perfcycle.accounts.models import User
 from perfcycle.calibration.models import Result
 from perfcycle.calibration.results import results_prepare
 from perfcycle.calibration.sessions import session_create
+from perfcycle.core import bulk
 from perfcycle.cycles.models import Cycle, CycleParticipant
 from perfcycle.cycles.services import cycle_create
 from perfcycle.evaluation.assignment import assignment_generate
@@ -37,7 +38,6 @@ from perfcycle.evaluation.models import FormStatus, Rating, ReviewForm, ScoreRes
 from perfcycle.evaluation.results import scores_store
 from perfcycle.evaluation.scores import cycle_scores
 from perfcycle.org.models import Department
-from perfcycle.core import bulk
 from perfcycle.synth.build import HR_LOGIN, MANAGER_LOGIN, NUMBER_PREFIX
 
 PAGE_TARGET_MS = 500.0

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CHOICES = ("scoring", "assignment", "pages", "export")
+CHOICES = ("scoring", "assignment", "pages", "export", "imports", "http")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -37,6 +37,21 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=0, help="Scoring runs (0: by size).")
     parser.add_argument("--profile", action="store_true", help="cProfile the scoring.")
     parser.add_argument("--tag", default="", help="Added to the results file name.")
+    parser.add_argument(
+        "--import-employees",
+        type=int,
+        default=0,
+        help="Employees in the CSV import benchmark (default: the company's size).",
+    )
+    parser.add_argument(
+        "--import-actuals",
+        type=int,
+        default=0,
+        help="Actuals in the CSV import benchmark (default: 10 per employee).",
+    )
+    parser.add_argument(
+        "--http-duration", type=float, default=15, help="Seconds of load per URL (http)."
+    )
     return parser.parse_args(argv)
 
 
@@ -219,6 +234,30 @@ def _run(args: argparse.Namespace) -> None:
     if "export" in args.only:
         figures += cases.bench_export(cycle, employees)
         print(table(figures[-2:]), flush=True)
+    if "imports" in args.only:
+        from bench.imports import import_figures
+
+        count = args.import_employees or employees
+        found = import_figures(
+            count,
+            args.import_actuals or count * 10,
+            log=lambda text: print(text, flush=True),
+        )
+        figures += found
+        print(table(found), flush=True)
+    if "http" in args.only:
+        if engine != "postgresql":
+            notes.append("HTTP load: measured on PostgreSQL only (gunicorn); skipped.")
+        else:
+            from bench.http import http_figures
+
+            found = http_figures(
+                os.environ["DATABASE_URL"],
+                duration=args.http_duration,
+                log=lambda text: print(text, flush=True),
+            )
+            figures += found
+            print(table(found), flush=True)
     if employees < 100_000:
         notes.append(
             f"Absolute targets scaled linearly to N = {employees:,} (the issue's are for 100,000)."

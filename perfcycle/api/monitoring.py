@@ -9,9 +9,11 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, File, Header, Query, Router, Schema
 from ninja.files import UploadedFile
+from ninja.pagination import paginate
 
 from perfcycle.access.policy import Action, get_visible_or_404
 from perfcycle.api.common import ERRORS, ImportOptions, ImportReportOut, require
+from perfcycle.api.pagination import Page
 from perfcycle.core.errors import ValidationFailed
 from perfcycle.cycles.models import Cycle
 from perfcycle.imports.tables import check_size
@@ -231,6 +233,7 @@ def import_actuals(
     response={200: list[PersonPaceOut], **ERRORS},
     summary="Team pace: people most behind first",
 )
+@paginate(Page)
 def team_pace(request: HttpRequest, cycle_id: int, filters: Query[PaceFilters]) -> Any:
     require(request, Action.TEAM_MONITOR)
     cycle = _cycle(request, cycle_id)

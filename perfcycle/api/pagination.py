@@ -1,7 +1,14 @@
-"""Pagination for every list: ``?limit=&offset=``, answering ``items``, ``count``, ``limit``, ``offset``."""
+"""Pagination for every list: ``?limit=&offset=``, answering ``items``, ``count``, ``limit``, ``offset``.
+
+A handler returns a queryset (sliced in SQL), a list (sliced in Python: only for lists
+that are small by nature), or ``Rows``: a queryset sliced in SQL whose page is then turned
+into output rows in one go, for rows that need a lookup per page rather than per row.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -9,6 +16,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
+
+
+@dataclass(frozen=True)
+class Rows:
+    """``queryset`` paginated in SQL; ``build`` turns the page's objects into its rows."""
+
+    queryset: QuerySet
+    build: Callable[[list[Any]], Iterable[Any]]
 
 
 class Page(PaginationBase):
@@ -25,12 +40,17 @@ class Page(PaginationBase):
         offset: int
 
     def paginate_queryset(
-        self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any
+        self,
+        queryset: QuerySet | Rows | list,
+        pagination: Input,
+        request: HttpRequest,
+        **params: Any,
     ) -> dict[str, Any]:
         offset, limit = pagination.offset, pagination.limit
-        return {
-            "items": queryset[offset : offset + limit],
-            "count": self._items_count(queryset),
-            "limit": limit,
-            "offset": offset,
-        }
+        if isinstance(queryset, Rows):
+            items = list(queryset.build(list(queryset.queryset[offset : offset + limit])))
+            count = queryset.queryset.count()
+        else:
+            items = queryset[offset : offset + limit]
+            count = self._items_count(queryset)
+        return {"items": items, "count": count, "limit": limit, "offset": offset}

@@ -104,7 +104,11 @@ class Result(VersionedModel):
         constraints = [
             models.UniqueConstraint(fields=["cycle", "employee"], name="result_unique_person")
         ]
-        indexes = [models.Index(fields=["cycle", "department"], name="result_cycle_department")]
+        # With the grade, the distribution's count per department and grade reads the
+        # index alone.
+        indexes = [
+            models.Index(fields=["cycle", "department", "grade"], name="result_cycle_dept_grade")
+        ]
 
     def __str__(self) -> str:
         return f"{self.cycle}: {self.employee} {self.grade}"

@@ -24,13 +24,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
 
 from perfcycle.access.policy import Action, acting_employee, is_hr, may
 from perfcycle.audit.models import AuditAction
@@ -448,15 +450,37 @@ def session_queryset() -> Any:
 
 
 def session_results(session: CalibrationSession) -> Any:
-    """The session's results with person and department, counting this session's changes."""
+    """The session's results with person and department, counting this session's changes
+    (only the fields the session's pages and API show are loaded)."""
+    changes = (
+        Adjustment.objects.filter(result=OuterRef("pk"), session=session)
+        .order_by()
+        .values("result")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         Result.objects.filter(sessionmember__session=session)
         .select_related("employee", "department")
-        .annotate(
-            changes=Count("adjustments", filter=Q(adjustments__session=session), distinct=True)
-        )
+        .only(*SESSION_RESULT_FIELDS)
+        .annotate(changes=Coalesce(Subquery(changes), 0))
         .order_by("employee__name", "pk")
     )
+
+
+SESSION_RESULT_FIELDS = (
+    "version",
+    "cycle_id",
+    "employee_id",
+    "department_id",
+    "computed_score",
+    "computed_grade",
+    "grade",
+    "potential",
+    "employee__name",
+    "employee__employee_number",
+    "department__name",
+)
 
 
 def session_distribution(
@@ -498,39 +522,47 @@ class RaterNote:
 
     @property
     def text(self) -> str:
-        from perfcycle.evaluation.analysis import FLAG_LABELS
+        return _note_text(
+            get_language(), self.flag, self.source, self.reviewer_id is None, self.reviewer_name
+        )
 
-        flag = str(FLAG_LABELS.get(self.flag, self.flag))
-        if self.reviewer_id is None:
-            return _("rated by a %(flag)s rater: %(who)s") % {
-                "flag": flag,
-                "who": SOURCE_WORDS.get(self.source, self.source),
-            }
-        return _("rated by a %(flag)s rater: %(name)s (%(source)s)") % {
-            "flag": flag,
-            "name": self.reviewer_name,
-            "source": SOURCE_WORDS.get(self.source, self.source),
+
+@lru_cache(maxsize=8192)
+def _note_text(language: str | None, flag: str, source: str, anonymous: bool, name: str) -> str:
+    """A note's sentence in ``language`` (the active one; a key of the cache): a session
+    page repeats the same few thousand."""
+    from perfcycle.evaluation.analysis import FLAG_LABELS
+
+    label = str(FLAG_LABELS.get(flag, flag))
+    if anonymous:
+        return _("rated by a %(flag)s rater: %(who)s") % {
+            "flag": label,
+            "who": SOURCE_WORDS.get(source, source),
         }
+    return _("rated by a %(flag)s rater: %(name)s (%(source)s)") % {
+        "flag": label,
+        "name": name,
+        "source": SOURCE_WORDS.get(source, source),
+    }
 
 
 def rater_notes(session: CalibrationSession, *, viewer: Any) -> dict[int, list[RaterNote]]:
     """By employee: their submitted reviewers (self-reviews aside) whom the rater analysis
     flags lenient, harsh or central. Peer and upward reviewers are named to HR only.
-    Four queries (the analysis's three and the forms)."""
-    from perfcycle.evaluation.analysis import cycle_reliability
+    Two queries while the cycle's stored rater flags are current (the flags and the
+    forms), four when they must be recomputed (``analysis.rater_flags``)."""
+    from perfcycle.evaluation.analysis import rater_flags
     from perfcycle.evaluation.models import FormStatus, ReviewForm, ReviewSource
 
-    analysis = cycle_reliability(session.cycle)
-    flags = {row.reviewer_id: row.profile.flags for row in analysis.rater_rows if row.profile.flags}
-    notes: dict[int, list[RaterNote]] = defaultdict(list)
-    if not flags:
-        return notes
+    flags = rater_flags(session.cycle)
     names_allowed = is_hr(viewer)
+    notes: dict[int, list[RaterNote]] = defaultdict(list)
+    # Every reviewer of the session's people, the unflagged ones skipped here rather than
+    # in SQL: the flagged reviewers of a large cycle are too many for an IN list.
     forms = (
         ReviewForm.objects.filter(
             cycle=session.cycle,
             status=FormStatus.SUBMITTED,
-            reviewer_id__in=list(flags),
             reviewee_id__in=SessionMember.objects.filter(session=session).values(
                 "result__employee_id"
             ),
@@ -540,8 +572,11 @@ def rater_notes(session: CalibrationSession, *, viewer: Any) -> dict[int, list[R
         .values_list("reviewee_id", "reviewer_id", "reviewer__name", "source")
     )
     for reviewee_id, reviewer_id, name, source in forms:
+        found = flags.get(reviewer_id)
+        if not found:
+            continue
         anonymous = not names_allowed and source in ANONYMOUS_SOURCES
-        for flag in flags[reviewer_id]:
+        for flag in found:
             notes[reviewee_id].append(
                 RaterNote(
                     flag=flag,

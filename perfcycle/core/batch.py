@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+_lock = threading.Lock()
+_paused = {"count": 0, "was_enabled": True}
 
 
 @contextmanager
 def without_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large batch of short-lived, acyclic
-    objects is built (a whole cycle's scores: millions of tuples). Python would
-    otherwise scan the growing heap again and again, which costs about a third of the
-    time; reference counting still frees everything as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
+    """Run a block without Python's cyclic garbage collector (also as a decorator).
+
+    Scoring a whole cycle or reading a file of a million rows makes millions of tuples,
+    lists and strings, none of them in a reference cycle; the collector would walk all
+    of them again and again as they pile up (a third or more of the time) and free
+    nothing. Reference counting still frees everything. The collector is process-wide,
+    so it comes back (if it was on) when the last of any concurrent such blocks ends.
+    """
+    with _lock:
+        if _paused["count"] == 0:
+            _paused["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _paused["count"] += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _lock:
+            _paused["count"] -= 1
+            if _paused["count"] == 0 and _paused["was_enabled"]:
+                gc.enable()

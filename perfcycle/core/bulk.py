@@ -34,6 +34,20 @@ def _sqlite_datetime(value: dt.datetime | None) -> str | None:
     return str(value.astimezone(dt.UTC).replace(tzinfo=None))
 
 
+def column_converters(fields: Sequence[models.Field]) -> list[tuple[int, Callable[[Any], Any]]]:
+    """Per column, the conversion a raw driver needs beyond what its adapters do
+    (psycopg and Django's sqlite3 adapters take decimals and dates as they are): JSON
+    encoded, and on SQLite aware datetimes as the naive UTC text Django stores."""
+    is_pg = connection.vendor == "postgresql"
+    out: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, f in enumerate(fields):
+        if isinstance(f, models.JSONField):
+            out.append((i, lambda v, f=f: f.get_db_prep_save(v, connection)))
+        elif isinstance(f, models.DateTimeField) and not is_pg:
+            out.append((i, _sqlite_datetime))
+    return out
+
+
 def _constant(field: models.Field, now: dt.datetime, given: dict[str, Any]) -> Any:
     if field.attname in given:
         value = given[field.attname]
@@ -74,14 +88,7 @@ def insert_rows(
     table = connection.ops.quote_name(model._meta.db_table)
     column_sql = ", ".join(connection.ops.quote_name(c) for c in columns)
     is_pg = connection.vendor == "postgresql"
-    # psycopg and Django's sqlite3 adapters take decimals and dates as they are.
-    converters: dict[int, Callable[[Any], Any]] = {}
-    for i, f in enumerate(named):
-        if isinstance(f, models.JSONField):
-            converters[i] = lambda v, f=f: f.get_db_prep_save(v, connection)
-        elif isinstance(f, models.DateTimeField) and not is_pg:
-            converters[i] = _sqlite_datetime
-    prep = list(converters.items())
+    prep = column_converters(named)
 
     def prepared() -> Iterable[tuple[Any, ...]]:
         if not prep:

@@ -12,9 +12,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from perfcycle.calibration import distribution
@@ -264,18 +266,37 @@ def _results_counts(cards: dict[int, CycleCard], ids: list[int]) -> None:
             )
 
 
-def distribution_overview(cycle: Cycle) -> Any:
-    """The cycle's final grades against the guideline (the calibration stage's check)."""
-    return distribution.overview(cycle, Result.objects.filter(cycle=cycle))
+def distribution_check(cycle: Cycle) -> distribution.DistributionCheck:
+    """The cycle's final grades against the guideline, everyone together (the calibration
+    stage's check; counted with one ``GROUP BY``)."""
+    return distribution.overall_check(
+        cycle, Result.objects.filter(cycle=cycle), label=_("Everyone shown")
+    )
+
+
+# Process health reads every form, result and reminder of the cycles — seconds for a
+# company of 100,000 — so HR's home keeps its sentences a while (per cycle and phase,
+# language and day); the process health page itself always computes afresh.
+WEAKEST_JOINT_SECONDS = 15 * 60
 
 
 def weakest_joints(cycles: list[Cycle]) -> dict[int, str]:
-    """Process health's weakest joint per cycle, company-wide (nine queries in all)."""
+    """Process health's weakest joint per cycle, company-wide (nine queries in all, none
+    while the sentences computed in the last ``WEAKEST_JOINT_SECONDS`` are kept)."""
     started = [c for c in cycles if c.phase != Phase.DRAFT]
     if not started:
         return {}
-    return {
-        h.cycle_id: h.weak[0].sentence
-        for h in health(reach=Reach(everyone=True), cycles=started)
-        if h.weak
-    }
+    key = "dashboards:weakest:{}:{}:{}".format(
+        get_language(),
+        timezone.localdate().isoformat(),
+        ",".join(f"{c.pk}.{c.phase}" for c in started),
+    )
+    found = cache.get(key)
+    if found is None:
+        found = {
+            h.cycle_id: h.weak[0].sentence
+            for h in health(reach=Reach(everyone=True), cycles=started)
+            if h.weak
+        }
+        cache.set(key, found, WEAKEST_JOINT_SECONDS)
+    return found

@@ -80,8 +80,8 @@ def _completion_bar(tally: Any, label: str) -> Any:
 
 
 def _distribution_chart(cycle: Any) -> Any:
-    found = hr.distribution_overview(cycle)
-    return chart(found.overall) if found.overall.total else None
+    found = hr.distribution_check(cycle)
+    return chart(found) if found.total else None
 
 
 @login_required

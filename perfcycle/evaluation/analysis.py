@@ -19,10 +19,27 @@ lays them out. ``docs/rater-reliability.md`` explains the choices for HR:
 
 Rater profiles use every submitted rating of someone else (self-reviews are left out:
 rating oneself is not rating behaviour in others).
+
+Calibration shows each person's flagged reviewers (``rater_flags``). Those flags come
+from every submitted rating of the cycle — millions at 100,000 people — so they are
+added up in the database (``cycle_rater_profiles``: the same figures as
+``reliability.rater_profiles``, one query) and kept in a ``RaterFlagSnapshot``. The
+snapshot is reused while nothing was submitted since it was computed: it records a
+*window* (from an hour before it was computed) and how many forms had been submitted in
+that window, and when the latest was. Each read counts the window again — an index
+range scan over the few recent forms — and any difference means recomputing. A form
+submitted later falls into the window; so does one whose transaction began before the
+snapshot and committed after it (submissions take far less than the hour, which also
+covers clocks that differ between servers). Submitted forms never change or go away,
+so nothing else can change the flags; a change of the scale or of the flag thresholds
+is caught by the rules stored beside them. Only rows written with a submission time
+older than the window (a bulk load of back-dated forms, as the synthetic company's)
+go unseen: delete the cycle's snapshot after such a load.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from collections import defaultdict
 from collections.abc import Iterable
@@ -32,6 +49,9 @@ from fractions import Fraction
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,11 +60,22 @@ from perfcycle.audit.services import audit_change, snapshot
 from perfcycle.core.errors import DomainError
 from perfcycle.cycles.models import Cycle, Phase, ReviewTemplate
 from perfcycle.evaluation import reliability
-from perfcycle.evaluation.models import FormStatus, Rating, ReviewSource, TemplateCompetency
+from perfcycle.evaluation.models import (
+    FormStatus,
+    RaterFlagSnapshot,
+    Rating,
+    ReviewForm,
+    ReviewSource,
+    TemplateCompetency,
+)
 
 BY_SOURCE = "by_source"
 AMONG_PEERS = "among_peers"
 BY_SOURCE_JUDGES: tuple[str, ...] = (ReviewSource.SELF, ReviewSource.MANAGER, ReviewSource.PEER)
+
+# When a rater is flagged: the rules of ``reliability`` as they stand (one place for the
+# analysis page and the calibration flags).
+THRESHOLDS = reliability.FlagThresholds()
 
 MATRIX_LABELS: dict[str, Promise] = {
     BY_SOURCE: gettext_lazy("by source (self, manager, mean of peers)"),
@@ -271,6 +302,7 @@ def cycle_reliability(cycle: Cycle) -> CycleReliability:
         [(r.reviewer_id, r.reviewee_id, r.item_id, r.value) for r in others],
         scale_min=template.rating_min,
         scale_max=template.rating_max,
+        thresholds=THRESHOLDS,
     )
     names = {r.reviewer_id: r.reviewer_name for r in others}
     profiles = analysis.raters if analysis else []
@@ -293,6 +325,162 @@ def cycle_reliability(cycle: Cycle) -> CycleReliability:
         raters=analysis,
         rater_rows=rater_rows,
     )
+
+
+# --- Rater flags for calibration --------------------------------------------------------
+
+# How long a submission may take to commit, with room for clocks that differ.
+WINDOW = dt.timedelta(hours=1)
+
+
+def rater_pair_sums(cycle: Cycle, central: list[int]) -> list[tuple[int, int, int, int, int, int]]:
+    """Every submitted rating of someone else (self-reviews aside) added up per reviewer
+    and reviewee: (reviewer, reviewee, count, total, squares, central). One query."""
+    value = Cast("value", IntegerField())
+    central_count = (
+        Count("pk", filter=Q(value__in=central))
+        if central
+        else Value(0, output_field=IntegerField())
+    )
+    return list(
+        Rating.objects.filter(form__cycle=cycle, form__status=FormStatus.SUBMITTED)
+        .exclude(form__source=ReviewSource.SELF)
+        .order_by()
+        .values("form__reviewer_id", "form__reviewee_id")
+        .annotate(
+            n=Count("pk"), total=Sum(value), squares=Sum(value * value), central=central_count
+        )
+        .values_list("form__reviewer_id", "form__reviewee_id", "n", "total", "squares", "central")
+    )
+
+
+def cycle_rater_profiles(
+    cycle: Cycle, thresholds: reliability.FlagThresholds | None = None
+) -> reliability.RaterAnalysis | None:
+    """The rater profiles of ``cycle_reliability`` (the same figures and flags), added up
+    in the database: one query, whatever the number of ratings."""
+    thresholds = thresholds or THRESHOLDS
+    template = cycle.template
+    if template is None:
+        return None
+    central = reliability.central_values(template.rating_min, template.rating_max, thresholds)
+    return reliability.rater_profiles_from_sums(
+        rater_pair_sums(cycle, central), thresholds=thresholds
+    )
+
+
+def _rules(cycle: Cycle) -> dict[str, Any]:
+    template = cycle.template
+    return {
+        "template": template.pk if template else None,
+        "scale": [template.rating_min, template.rating_max] if template else None,
+        "baseline": "ratees",
+        "thresholds": {k: float(v) for k, v in vars(THRESHOLDS).items()},
+    }
+
+
+def _submitted(cycle_id: Any) -> Any:
+    return ReviewForm.objects.filter(cycle_id=cycle_id, status=FormStatus.SUBMITTED).order_by()
+
+
+def _unpack(stored: dict[str, list[int]]) -> dict[int, tuple[str, ...]]:
+    flags: dict[int, tuple[str, ...]] = defaultdict(tuple)
+    for flag in (reliability.LENIENT, reliability.HARSH, reliability.CENTRAL_TENDENCY):
+        for reviewer_id in stored.get(flag, []):
+            flags[reviewer_id] += (flag,)
+    return dict(flags)
+
+
+def rater_flags(cycle: Cycle) -> dict[int, tuple[str, ...]]:
+    """Reviewer id → their flags (lenient, harsh, central tendency) in ``cycle``, for the
+    flagged reviewers only: from the stored snapshot while nothing was submitted since
+    it was computed (one query), else recomputed and stored (two queries more).
+    Derived data: the snapshot is written here, even on a page's GET, and not audited."""
+    rules = _rules(cycle)
+    now = timezone.now()
+    start = now - WINDOW
+    stored = RaterFlagSnapshot.objects.filter(cycle=OuterRef("pk"))
+    stored_start = Subquery(
+        RaterFlagSnapshot.objects.filter(cycle=OuterRef(OuterRef("pk"))).values("window_start")
+    )
+
+    def since(moment: Any) -> Any:
+        return _submitted(OuterRef("pk")).filter(submitted_at__gte=moment).values("cycle_id")
+
+    def count(forms: Any) -> Any:
+        return Coalesce(Subquery(forms.annotate(n=Count("pk")).values("n")), 0)
+
+    def latest(forms: Any) -> Any:
+        return Subquery(forms.annotate(at=Max("submitted_at")).values("at"))
+
+    unstamped = count(
+        _submitted(OuterRef("pk")).filter(submitted_at__isnull=True).values("cycle_id")
+    )
+    # One query: the stored snapshot, what was submitted in its window, and what was
+    # submitted in a new window (the one a recomputation would store; counted before the
+    # ratings are read, so a form submitted in between only costs one more recomputation).
+    found = (
+        Cycle.objects.filter(pk=cycle.pk)
+        .annotate(
+            stored_forms=Subquery(stored.values("window_forms")),
+            stored_latest=Subquery(stored.values("window_latest")),
+            stored_rules=Subquery(stored.values("rules")),
+            stored_flags=Subquery(stored.values("flags")),
+            seen_forms=count(since(stored_start)) + unstamped,
+            seen_latest=latest(since(stored_start)),
+            new_forms=count(since(start)) + unstamped,
+            new_latest=latest(since(start)),
+        )
+        .values(
+            "stored_forms",
+            "stored_latest",
+            "stored_rules",
+            "stored_flags",
+            "seen_forms",
+            "seen_latest",
+            "new_forms",
+            "new_latest",
+        )
+        .get()
+    )
+    if (
+        found["stored_forms"] is not None
+        and found["stored_rules"] == rules
+        and found["stored_forms"] == found["seen_forms"]
+        and found["stored_latest"] == found["seen_latest"]
+    ):
+        return _unpack(found["stored_flags"] or {})
+    analysis = cycle_rater_profiles(cycle, THRESHOLDS)
+    flagged: dict[str, list[int]] = defaultdict(list)
+    for profile in analysis.raters if analysis else []:
+        for flag in profile.flags:
+            flagged[flag].append(int(profile.rater))  # type: ignore[call-overload]
+    fresh = RaterFlagSnapshot(
+        cycle=cycle,
+        window_start=start,
+        window_forms=found["new_forms"],
+        window_latest=found["new_latest"],
+        rules=rules,
+        flags={flag: sorted(ids) for flag, ids in flagged.items()},
+        ratings=analysis.count if analysis else 0,
+        computed_at=now,
+    )
+    # One statement, whoever else is storing the same snapshot at the same time.
+    RaterFlagSnapshot.objects.bulk_create(
+        [fresh],
+        update_conflicts=True,
+        unique_fields=["cycle"],
+        update_fields=[
+            "window_start",
+            "window_forms",
+            "window_latest",
+            "rules",
+            "flags",
+            "ratings",
+            "computed_at",
+        ],
+    )
+    return _unpack(fresh.flags)
 
 
 # --- Normalisation ----------------------------------------------------------------------

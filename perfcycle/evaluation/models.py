@@ -132,6 +132,9 @@ class ReviewForm(VersionedModel):
         indexes = [
             models.Index(fields=["cycle", "reviewer", "status"], name="review_form_reviewer"),
             models.Index(fields=["cycle", "reviewee", "source"], name="review_form_reviewee"),
+            # What was submitted since the rater flags were computed (analysis.rater_flags);
+            # the status last, so that lists by reviewee keep review_form_reviewee.
+            models.Index(fields=["cycle", "submitted_at", "status"], name="review_form_submitted"),
         ]
 
     def __str__(self) -> str:
@@ -219,3 +222,28 @@ class ScoreResult(models.Model):
 
     def policy_subject(self) -> Employee:
         return self.employee
+
+
+class RaterFlagSnapshot(models.Model):
+    """A cycle's rater flags (lenient, harsh, central tendency) as last computed from all
+    its submitted ratings, kept so that calibration pages do not recompute them on every
+    request. Derived data that ``analysis.rater_flags`` rebuilds whenever a form was
+    submitted since (see there); not business data, so not audited."""
+
+    cycle = models.OneToOneField(
+        Cycle, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    # Forms submitted since ``window_start`` (or without a time): how many, the latest.
+    window_start = models.DateTimeField()
+    window_forms = models.PositiveIntegerField()
+    window_latest = models.DateTimeField(null=True, blank=True)
+    rules = models.JSONField(default=dict)  # the scale and thresholds used
+    flags = models.JSONField(default=dict)  # flag → ids of the reviewers it applies to
+    ratings = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("rater flag snapshot")
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id}: {self.ratings} ratings at {self.computed_at:%Y-%m-%d %H:%M}"

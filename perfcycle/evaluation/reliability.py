@@ -90,6 +90,16 @@ Flags (only for raters with at least ``min_ratings`` ratings, default 5):
   (default 0.5) *and* at least ``central_share`` (default 0.8) of the rater's ratings
   lie within ``central_band`` (default 1) scale points of the scale midpoint.
 
+The same profiles from sums
+---------------------------
+
+``rater_profiles_from_sums`` gives exactly the same profiles (the same floats) from
+whole-number ratings summed per rater and ratee — how many, their total, the total of
+their squares and how many lie within the central band (``central_values``) — so that a
+database can add up millions of ratings and pass in one row per rater and ratee. The
+means are the same ``float(total) / count`` as ``statistics.fmean``, and the spreads the
+same correctly rounded square root of the exact variance as ``statistics.pstdev``.
+
 Per-rater normalisation
 =======================
 
@@ -379,6 +389,30 @@ def _ratings(
     return ratings
 
 
+def _flags(
+    count: int,
+    z: float | None,
+    sd: float,
+    share: float,
+    pop_sd: float,
+    thresholds: FlagThresholds,
+) -> tuple[str, ...]:
+    """The flags a rater with these figures gets (the rules in the module docstring)."""
+    flags: list[str] = []
+    if count >= thresholds.min_ratings:
+        if z is not None and z >= thresholds.lenient_z:
+            flags.append(LENIENT)
+        if z is not None and z <= -thresholds.harsh_z:
+            flags.append(HARSH)
+        if (
+            pop_sd > 0
+            and sd < thresholds.central_sd_fraction * pop_sd
+            and share >= thresholds.central_share
+        ):
+            flags.append(CENTRAL_TENDENCY)
+    return tuple(flags)
+
+
 def rater_profiles(
     ratings: Iterable[Rating | tuple[Hashable, Hashable, Hashable, Number]],
     *,
@@ -424,18 +458,6 @@ def rater_profiles(
         share = sum(abs(v - midpoint) <= thresholds.central_band for v in own_values) / len(
             own_values
         )
-        flags: list[str] = []
-        if len(own) >= thresholds.min_ratings:
-            if z is not None and z >= thresholds.lenient_z:
-                flags.append(LENIENT)
-            if z is not None and z <= -thresholds.harsh_z:
-                flags.append(HARSH)
-            if (
-                pop_sd > 0
-                and sd < thresholds.central_sd_fraction * pop_sd
-                and share >= thresholds.central_share
-            ):
-                flags.append(CENTRAL_TENDENCY)
         profiles.append(
             RaterProfile(
                 rater=rater,
@@ -445,7 +467,7 @@ def rater_profiles(
                 reference_mean=reference,
                 z=z,
                 central_share=share,
-                flags=tuple(flags),
+                flags=_flags(len(own), z, sd, share, pop_sd, thresholds),
             )
         )
     return RaterAnalysis(
@@ -513,3 +535,130 @@ def normalise_ratings(
             )
         )
     return result
+
+
+# --- The same profiles from sums ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairSums:
+    """One rater's whole-number ratings of one ratee, added up."""
+
+    rater: Hashable
+    ratee: Hashable
+    count: int
+    total: int  # the sum of the ratings
+    squares: int  # the sum of their squares
+    central: int  # how many are among ``central_values``
+
+
+def central_values(
+    scale_min: int, scale_max: int, thresholds: FlagThresholds | None = None
+) -> list[int]:
+    """The whole-number ratings of the scale that count as central for the
+    central-tendency rule (within ``central_band`` points of the midpoint)."""
+    thresholds = thresholds or FlagThresholds()
+    midpoint = (scale_min + scale_max) / 2
+    return [
+        v
+        for v in range(math.ceil(scale_min), math.floor(scale_max) + 1)
+        if abs(float(v) - midpoint) <= thresholds.central_band
+    ]
+
+
+def _sqrt_of_fraction(value: Fraction) -> float:
+    """The square root of a non-negative fraction, correctly rounded to a float — the
+    rounding ``statistics.pstdev`` applies to the exact variance (round to odd on a wide
+    integer square root, then one rounding to float; https://bugs.python.org/msg407078)."""
+    n, m = value.numerator, value.denominator
+    q = (n.bit_length() - m.bit_length() - _SQRT_BITS) // 2
+    if q >= 0:
+        root, scale = _isqrt_round_to_odd(n, m << 2 * q) << q, 1
+    else:
+        root, scale = _isqrt_round_to_odd(n << -2 * q, m), 1 << -q
+    return root / scale
+
+
+_SQRT_BITS = 2 * 53 + 3  # twice a double's significand, and three guard bits
+
+
+def _isqrt_round_to_odd(n: int, m: int) -> int:
+    a = math.isqrt(n // m)
+    return a | (a * a * m != n)
+
+
+def _spread(count: int, total: int, squares: int) -> float:
+    """The population standard deviation of ``count`` whole numbers from their sums."""
+    return _sqrt_of_fraction(Fraction(count * squares - total * total, count * count))
+
+
+def rater_profiles_from_sums(
+    pairs: Iterable[PairSums | tuple[Hashable, Hashable, int, int, int, int]],
+    *,
+    baseline: Literal["ratees", "all"] = "ratees",
+    thresholds: FlagThresholds | None = None,
+) -> RaterAnalysis | None:
+    """``rater_profiles`` of whole-number ratings from their sums per rater and ratee
+    (``central`` counted with ``central_values`` of the same scale and thresholds): the
+    same profiles, the same floats. ``None`` if there are no ratings."""
+    thresholds = thresholds or FlagThresholds()
+    if baseline not in ("ratees", "all"):
+        raise ValueError(f"Unknown baseline {baseline!r}.")
+    merged: dict[tuple[Hashable, Hashable], list[int]] = {}
+    for pair in pairs:
+        p = pair if isinstance(pair, PairSums) else PairSums(*pair)
+        sums = merged.setdefault((p.rater, p.ratee), [0, 0, 0, 0])
+        for i, value in enumerate((p.count, p.total, p.squares, p.central)):
+            sums[i] += value
+    rows = [PairSums(rater, ratee, *sums) for (rater, ratee), sums in merged.items() if sums[0]]
+    if not rows:
+        return None
+    count = sum(p.count for p in rows)
+    total = sum(p.total for p in rows)
+    pop_mean = float(total) / count
+    pop_sd = _spread(count, total, sum(p.squares for p in rows))
+
+    by_rater: dict[Hashable, list[PairSums]] = defaultdict(list)
+    ratee_count: dict[Hashable, int] = defaultdict(int)
+    ratee_total: dict[Hashable, int] = defaultdict(int)
+    for p in rows:
+        by_rater[p.rater].append(p)
+        ratee_count[p.ratee] += p.count
+        ratee_total[p.ratee] += p.total
+
+    profiles = []
+    for rater, own in by_rater.items():
+        n = sum(p.count for p in own)
+        own_total = sum(p.total for p in own)
+        mean = float(own_total) / n
+        sd = _spread(n, own_total, sum(p.squares for p in own))
+        if baseline == "all":
+            reference: float | None = pop_mean
+        else:
+            # Everyone else's ratings of this rater's ratees: each ratee's sums less
+            # this rater's row for them.
+            others = sum(ratee_count[p.ratee] - p.count for p in own)
+            others_total = sum(ratee_total[p.ratee] - p.total for p in own)
+            reference = float(others_total) / others if others else None
+        z = (mean - reference) / pop_sd if reference is not None and pop_sd > 0 else None
+        share = sum(p.central for p in own) / n
+        profiles.append(
+            RaterProfile(
+                rater=rater,
+                count=n,
+                mean=mean,
+                sd=sd,
+                reference_mean=reference,
+                z=z,
+                central_share=share,
+                flags=_flags(n, z, sd, share, pop_sd, thresholds),
+            )
+        )
+    return RaterAnalysis(
+        count=count,
+        population_mean=pop_mean,
+        population_sd=pop_sd,
+        baseline=baseline,
+        thresholds=thresholds,
+        raters=profiles,
+    )

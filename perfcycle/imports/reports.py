@@ -67,7 +67,12 @@ class RowReader:
         self.ok = False
 
 
-def record_import(actor: Any, kind: str, filename: str, data: bytes, report: ImportReport) -> None:
+def record_import(
+    actor: Any, kind: str, filename: str, data: bytes, report: ImportReport, **context: Any
+) -> None:
+    """The import's summary event: who imported which file (name and SHA-256), how many
+    rows, and what they did; ``context`` adds facts such as the cycle imported into.
+    Imports of many rows record this one event instead of one per created row."""
     audit_record(
         actor=actor,
         action=AuditAction.IMPORT,
@@ -80,5 +85,6 @@ def record_import(actor: Any, kind: str, filename: str, data: bytes, report: Imp
             "created": report.created,
             "updated": report.updated,
             "unchanged": report.unchanged,
+            **context,
         },
     )

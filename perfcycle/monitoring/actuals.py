@@ -15,7 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -73,7 +73,10 @@ def clean_value(goal: Goal, raw: Any) -> Decimal:
         raise CellError(_("A value is required."))
     if not value.is_finite():
         raise CellError(_("“%(value)s” is not a number.") % {"value": raw})
-    value = value.quantize(PLACES, rounding=ROUND_HALF_UP)
+    try:
+        value = value.quantize(PLACES, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than a decimal holds: e.g. 1e400000
+        raise CellError(_("%(value)s is too large.") % {"value": raw}) from None
     if abs(value) >= LIMIT:
         raise CellError(_("%(value)s is too large.") % {"value": raw})
     if value < 0 and not goal.allow_negative:

@@ -32,6 +32,7 @@ from perfcycle.imports.services import Runner, import_file_apply, import_file_ch
 from perfcycle.monitoring import actuals, imports, pace
 from perfcycle.monitoring.models import Actual
 from perfcycle.monitoring.periods import cycle_periods
+from perfcycle.monitoring.views import team_rows
 from perfcycle.org.models import Employee
 from perfcycle.planning.models import Goal, GoalKind
 from perfcycle.planning.scoring import combine
@@ -263,6 +264,7 @@ def team(request: HttpRequest) -> HttpResponse:
     context.update(
         tabs=_tabs(request, "team"),
         rows=rows,
+        pace_rows=team_rows.pace_rows(rows, cycle) if cycle is not None else "",
         heatmap=heat,
         counts=pace.status_counts(rows),
         statuses=pace.PaceStatus.choices,

@@ -20,24 +20,40 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from perfcycle.audit.context import audit_context
 from perfcycle.core.errors import Conflict, ValidationFailed
 from perfcycle.cycles.models import Cycle
+from perfcycle.imports.bulk import among, collector_paused, insert_rows, update_rows
 from perfcycle.imports.reports import ImportReport, RowReader, record_import
 from perfcycle.imports.tables import RowError, read_table, rejected
-from perfcycle.imports.values import parse_text
-from perfcycle.monitoring.actuals import ActualItem, Outcome, actuals_write, clean_item
+from perfcycle.imports.values import CellError, parse_text
+from perfcycle.monitoring.actuals import (
+    PLACES,
+    ActualItem,
+    Outcome,
+    actuals_write,
+    check_goal,
+    clean_item,
+    clean_period,
+    clean_value,
+)
 from perfcycle.monitoring.models import Actual, ActualBatch, ActualSource
+from perfcycle.monitoring.periods import Period
 from perfcycle.org.models import Employee
 from perfcycle.planning.models import Goal, Indicator
+from perfcycle.planning.scoring import combine
 
 KIND = "actuals"
+NOTE_MAX = 500
 ACTUAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "employee_number": ("工号", "员工工号", "employee_no", "emp_no"),
     "indicator_code": ("指标编码", "指标代码", "indicator"),
@@ -48,7 +64,7 @@ ACTUAL_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One row or batch item before its goal is known; ``line`` names it in errors."""
 
@@ -67,58 +83,182 @@ class Checked:
     errors: list[RowError] = field(default_factory=list)
 
 
-def check_rows(cycle: Cycle, rows: Sequence[Row], *, today: dt.date | None = None) -> Checked:
-    """Resolve and check every row in a fixed number of queries; collect every problem."""
-    result = Checked()
+class GoalFacts(NamedTuple):
+    """What checking and writing a row needs to know of its goal, read for every goal of
+    a file in one query. It has the attributes ``monitoring.actuals``' checks read
+    (``check_goal``, ``clean_period``, ``clean_value``), so the rules stay there."""
+
+    pk: int
+    cycle: Cycle
+    title: str
+    kind: str
+    measurement_period: str
+    allow_negative: bool
+    unit: str
+    indicator_code: str | None  # when it is one of the file's indicators
+    aggregation: str
+    current_value: Decimal | None
+
+
+class Value(NamedTuple):
+    """One checked row, ready to be written."""
+
+    row: Row
+    goal: GoalFacts
+    period: Period
+    value: Decimal
+    note: str
+
+
+def _goal_problem(goal: GoalFacts) -> str | None:
+    try:
+        check_goal(goal)  # type: ignore[arg-type]  # has the fields it reads
+    except CellError as exc:
+        return str(exc)
+    return None
+
+
+def _check(
+    cycle: Cycle, rows: Sequence[Row], *, today: dt.date | None, lock: bool = False
+) -> tuple[list[Value], list[RowError]]:
+    """Resolve and check every row in a fixed number of queries; collect every problem.
+
+    A row whose goal, period and value all pass is accepted here; any other row is
+    checked again by ``clean_item``, which names its problems as it always has. Goal
+    checks are made once per goal and period checks once per distinct text, since
+    they depend on nothing else (the cycle and today are the same for every row).
+    With ``lock`` (inside a transaction, before writing) the goals read are locked as
+    they are read, as ``actuals_write`` locks them: writers of a goal take turns."""
+    errors: list[RowError] = []
     numbers = {r.employee_number for r in rows if r.employee_number}
     codes = {r.indicator_code for r in rows if r.indicator_code}
     refs = {r.goal_ref for r in rows if r.goal_ref}
     employees = dict(
-        Employee.objects.filter(employee_number__in=numbers).values_list("employee_number", "pk")
+        Employee.objects.filter(employee_number__in=among(numbers))
+        .order_by()
+        .values_list("employee_number", "pk")
     )
     indicators = dict(Indicator.objects.filter(code__in=codes).values_list("code", "pk"))
-    goals = list(
-        Goal.objects.filter(cycle=cycle)
+    fresh = Cycle.objects.get(pk=cycle.pk)  # as the goals' own cycle would be read
+    code_of = {pk: code for code, pk in indicators.items()}
+    by_ref: dict[str, GoalFacts] = {}
+    by_pair: dict[tuple[int, int], list[GoalFacts]] = {}
+    goals = Goal.objects.select_for_update() if lock else Goal.objects.all()
+    for pk, ref, employee_id, indicator_id, title, kind, how, negative, unit, *rule in (
+        goals.filter(cycle=cycle)
         .filter(
-            Q(ref__in=refs)
-            | Q(employee_id__in=employees.values(), indicator_id__in=indicators.values())
+            Q(ref__in=among(refs))
+            | Q(
+                employee_id__in=among(employees.values(), integers=True),
+                indicator_id__in=indicators.values(),
+            )
         )
-        .select_related("cycle", "indicator")
-    )
-    by_ref = {g.ref: g for g in goals if g.ref}
-    by_pair: dict[tuple[int, int], list[Goal]] = {}
-    for goal in goals:
-        if goal.employee_id and goal.indicator_id:
-            by_pair.setdefault((goal.employee_id, goal.indicator_id), []).append(goal)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "ref",
+            "employee_id",
+            "indicator_id",
+            "title",
+            "kind",
+            "measurement_period",
+            "allow_negative",
+            "unit",
+            "aggregation",
+            "current_value",
+        )
+    ):
+        # A goal whose indicator is none of the file's is measured by none of them: its
+        # code need not be read to tell that a row's code does not match it.
+        goal = GoalFacts(
+            pk, fresh, title, kind, how, negative, unit, code_of.get(indicator_id), *rule
+        )
+        if ref:
+            by_ref[ref] = goal
+        if employee_id and indicator_id:
+            by_pair.setdefault((employee_id, indicator_id), []).append(goal)
+    today = today or timezone.localdate()
+    goal_problems: dict[int, str | None] = {}
+    periods: dict[tuple[str, str], Period | None] = {}
     seen: dict[tuple[int, str], int] = {}
+    values: list[Value] = []
     for row in rows:
-        goal = _find_goal(row, cycle, employees, indicators, by_ref, by_pair, result.errors)
-        if goal is None:
+        # The usual row (a known person's goal by indicator) is found here; any other
+        # goes through _find_goal, which also names what is wrong with it.
+        found = None
+        if not row.goal_ref:
+            employee_id = employees.get(row.employee_number)  # type: ignore[arg-type]
+            indicator_id = indicators.get(row.indicator_code)  # type: ignore[arg-type]
+            if employee_id is not None and indicator_id is not None:
+                found = by_pair.get((employee_id, indicator_id))
+        if found is not None and len(found) == 1:
+            goal = found[0]
+        else:
+            goal = _find_goal(row, cycle, employees, indicators, by_ref, by_pair, errors)
+            if goal is None:
+                continue
+        if goal.pk not in goal_problems:
+            goal_problems[goal.pk] = _goal_problem(goal)
+        key = (goal.measurement_period, row.period)
+        if key not in periods:
+            try:
+                periods[key] = clean_period(goal, row.period, today=today)  # type: ignore[arg-type]
+            except CellError:
+                periods[key] = None
+        period = periods[key]
+        value = None
+        if period is not None and goal_problems[goal.pk] is None:
+            try:
+                value = clean_value(goal, row.value)  # type: ignore[arg-type]
+            except CellError:
+                value = None
+        note = (row.note or "").strip()
+        if period is None or value is None or len(note) > NOTE_MAX:
+            _name_problems(row, goal, errors, today)
             continue
-        item, problems = clean_item(
-            goal, period=row.period, value=row.value, note=row.note, today=today
-        )
-        for column, message in problems.items():
-            column = "goal_ref" if column == "goal" and row.goal_ref else column
-            if column == "goal":
-                column = "indicator_code"
-            result.errors.append(RowError(row.line, column, message))
-        if item is None:
-            continue
-        key = (goal.pk, item.period.key)
-        if key in seen:
-            result.errors.append(
+        seen_key = (goal.pk, period.key)
+        if seen_key in seen:
+            errors.append(
                 RowError(
                     row.line,
                     "period",
                     _("%(goal)s, %(period)s already appears on line %(line)d.")
-                    % {"goal": goal.title, "period": item.period.key, "line": seen[key]},
+                    % {"goal": goal.title, "period": period.key, "line": seen[seen_key]},
                 )
             )
             continue
-        seen[key] = row.line
-        result.items.append((row, item))
-    return result
+        seen[seen_key] = row.line
+        values.append(Value(row, goal, period, value, note))
+    return values, errors
+
+
+def _name_problems(row: Row, goal: GoalFacts, errors: list[RowError], today: dt.date) -> None:
+    """The problems of a row that did not pass, each in its column, from ``clean_item``."""
+    _item, problems = clean_item(
+        goal,  # type: ignore[arg-type]  # has the fields it reads
+        period=row.period,
+        value=row.value,
+        note=row.note,
+        today=today,
+    )
+    for column, message in problems.items():
+        column = "goal_ref" if column == "goal" and row.goal_ref else column
+        if column == "goal":
+            column = "indicator_code"
+        errors.append(RowError(row.line, column, message))
+
+
+def check_rows(cycle: Cycle, rows: Sequence[Row], *, today: dt.date | None = None) -> Checked:
+    """Resolve and check every row in a fixed number of queries; collect every problem.
+    The items carry their goals, ready for ``actuals_write``."""
+    values, errors = _check(cycle, rows, today=today)
+    goals = Goal.objects.select_related("cycle", "indicator").in_bulk(
+        list({v.goal.pk for v in values})
+    )
+    return Checked(
+        items=[(v.row, ActualItem(goals[v.goal.pk], v.period, v.value, v.note)) for v in values],
+        errors=errors,
+    )
 
 
 def _find_goal(
@@ -126,10 +266,10 @@ def _find_goal(
     cycle: Cycle,
     employees: dict[str, int],
     indicators: dict[str, int],
-    by_ref: dict[str, Goal],
-    by_pair: dict[tuple[int, int], list[Goal]],
+    by_ref: dict[str, GoalFacts],
+    by_pair: dict[tuple[int, int], list[GoalFacts]],
     errors: list[RowError],
-) -> Goal | None:
+) -> GoalFacts | None:
     if row.goal_ref:
         goal = by_ref.get(row.goal_ref)
         if goal is None:
@@ -140,9 +280,7 @@ def _find_goal(
                     _("No goal %(ref)s in %(cycle)s.") % {"ref": row.goal_ref, "cycle": cycle.name},
                 )
             )
-        elif row.indicator_code and (
-            goal.indicator is None or goal.indicator.code != row.indicator_code
-        ):
+        elif row.indicator_code and goal.indicator_code != row.indicator_code:
             errors.append(
                 RowError(
                     row.line,
@@ -225,25 +363,106 @@ def _report(kind: str, rows: int, dry_run: bool, written: list[tuple[Row, str]])
     return report
 
 
-def _preview(items: list[tuple[Row, ActualItem]]) -> list[tuple[Row, str]]:
-    """What writing ``items`` would do, without writing (one query)."""
-    keys = {(i.goal.pk, i.period.key) for _r, i in items}
-    current = {
-        (goal_id, period): value
-        for goal_id, period, value in Actual.objects.current()
-        .filter(goal_id__in={g for g, _p in keys}, period__in={p for _g, p in keys})
-        .values_list("goal_id", "period", "value")
-    }
+Current = dict[int, dict[str, tuple[int | None, Decimal, int, dt.date]]]
+
+
+def _current(values: Sequence[Value]) -> Current:
+    """Every current actual of the goals of ``values``: goal → period → (id, value,
+    revision, first day), in one query."""
+    current: Current = {}
+    for pk, goal_id, period, value, revision, start in (
+        Actual.objects.current()
+        .filter(goal_id__in=among({v.goal.pk for v in values}, integers=True))
+        .order_by()
+        .values_list("pk", "goal_id", "period", "value", "revision", "period_start")
+    ):
+        current.setdefault(goal_id, {})[period] = (pk, value, revision, start)
+    return current
+
+
+def _preview(values: Sequence[Value]) -> list[tuple[Row, str]]:
+    """What writing ``values`` would do, without writing (one query)."""
+    current = _current(values)
     result = []
-    for row, item in items:
-        old = current.get((item.goal.pk, item.period.key))
+    for v in values:
+        old = current.get(v.goal.pk, {}).get(v.period.key)
         if old is None:
-            result.append((row, Outcome.CREATED))
+            result.append((v.row, Outcome.CREATED))
         else:
-            result.append((row, Outcome.UNCHANGED if old == item.value else Outcome.REVISED))
+            result.append((v.row, Outcome.UNCHANGED if old[1] == v.value else Outcome.REVISED))
     return result
 
 
+def _write(*, actor: Any, values: Sequence[Value], batch: str) -> list[tuple[Row, str]]:
+    """Write a file's checked values, as ``actuals_write`` would, in bulk statements:
+    a different value becomes a new revision (the old row stays, no longer current), an
+    equal one is skipped, and the goals' current values are recomputed. The goals were
+    locked when they were read (``_check(lock=True)``, same transaction). The import's
+    summary event is its audit trail: each row written says who entered it, when, and
+    from which file (``batch``)."""
+    user_id = actor.pk if getattr(actor, "pk", None) else None
+    now = timezone.now()
+    current = _current(values)
+    outcomes: list[tuple[Row, str]] = []
+    retired: list[int] = []
+    new_rows: list[tuple[Any, ...]] = []
+    for v in values:
+        periods = current.setdefault(v.goal.pk, {})
+        old = periods.get(v.period.key)
+        if old is not None and old[1] == v.value:
+            outcomes.append((v.row, Outcome.UNCHANGED))
+            continue
+        if old is not None and old[0] is not None:
+            retired.append(old[0])
+        revision = old[2] + 1 if old is not None else 1
+        new_rows.append((v.goal.pk, v.period.key, v.period.start, v.value, v.note, revision))
+        periods[v.period.key] = (None, v.value, revision, v.period.start)
+        outcomes.append((v.row, Outcome.REVISED if old is not None else Outcome.CREATED))
+    if retired:
+        Actual.objects.filter(pk__in=among(retired, integers=True)).update(is_current=False)
+    insert_rows(
+        Actual,
+        ["goal_id", "period", "period_start", "value", "note", "revision"],
+        new_rows,
+        constants={
+            "source": ActualSource.IMPORTED,
+            "entered_by_id": user_id,
+            "entered_at": now,
+            "is_current": True,
+            "batch": batch[:80],
+        },
+        now=now,
+    )
+    goals = {v.goal.pk: v.goal for v in values}
+    _recompute({row[0] for row in new_rows}, goals, current)
+    return outcomes
+
+
+def _recompute(goal_ids: set[int], goals: dict[int, GoalFacts], current: Current) -> None:
+    """``current_value`` of the goals from their current period values (``current``, as
+    written), combined by each goal's rule as ``actuals.goals_recompute`` does: periods
+    in order of their first day, quantized; one bulk update of those that changed."""
+    changed = []
+    for goal_id in sorted(goal_ids):
+        aggregation, before = goals[goal_id].aggregation, goals[goal_id].current_value
+        periods = sorted(
+            (start, period, value) for period, (_pk, value, _r, start) in current[goal_id].items()
+        )
+        combined = combine([value for _s, _p, value in periods], aggregation)
+        if combined is not None:
+            combined = combined.quantize(PLACES, rounding=ROUND_HALF_UP)
+        if combined != before:
+            changed.append((goal_id, combined))
+    update_rows(Goal, ["id", "current_value"], changed)
+
+
+_PARSE_NUMBER = partial(parse_text, max_length=32)
+_PARSE_CODE = partial(parse_text, max_length=40)
+_PARSE_REF = partial(parse_text, max_length=64)
+_PARSE_NOTE = partial(parse_text, max_length=NOTE_MAX)
+
+
+@collector_paused()
 def actuals_import(
     *,
     actor: Any,
@@ -276,42 +495,42 @@ def actuals_import(
     errors: list[RowError] = []
     rows: list[Row] = []
     for line, cells in table.rows:
+        number = cells.get("employee_number", "").strip()
+        code = cells.get("indicator_code", "").strip()
+        ref = cells.get("goal_ref", "").strip()
+        note = cells.get("note", "").strip()
+        period, value = cells.get("period", ""), cells.get("value", "")
+        if len(number) <= 32 and len(code) <= 40 and len(ref) <= 64 and len(note) <= NOTE_MAX:
+            rows.append(Row(line, number, code, ref, period, value, note))
+            continue
+        # Something is too long: the parsers name it.
         reader = RowReader(line, cells, errors)
         rows.append(
             Row(
                 line=line,
-                employee_number=reader.get(
-                    "employee_number", lambda t: parse_text(t, max_length=32)
-                ),
-                indicator_code=reader.get("indicator_code", lambda t: parse_text(t, max_length=40)),
-                goal_ref=reader.get("goal_ref", lambda t: parse_text(t, max_length=64)),
-                period=cells.get("period", ""),
-                value=cells.get("value", ""),
-                note=reader.get("note", lambda t: parse_text(t, max_length=500)) or "",
+                employee_number=reader.get("employee_number", _PARSE_NUMBER),
+                indicator_code=reader.get("indicator_code", _PARSE_CODE),
+                goal_ref=reader.get("goal_ref", _PARSE_REF),
+                period=period,
+                value=value,
+                note=reader.get("note", _PARSE_NOTE) or "",
             )
         )
-    checked = check_rows(cycle, rows, today=today)
-    errors += checked.errors
-    if errors:
-        raise rejected(errors, rows=len(table))
+    del table.rows[:]  # the rows hold what is needed now
     if dry_run:
-        report = _report(KIND, len(table), True, _preview(checked.items))
+        values, problems = _check(cycle, rows, today=today)
+        if errors or problems:
+            raise rejected(errors + problems, rows=len(rows))
+        report = _report(KIND, len(rows), True, _preview(values))
     else:
         with transaction.atomic(), audit_context(source="import"):
-            written = actuals_write(
-                actor=actor,
-                items=[i for _r, i in checked.items],
-                source=ActualSource.IMPORTED,
-                batch=f"file:{filename}"[:80],
-            )
-            report = _report(
-                KIND,
-                len(table),
-                False,
-                [(r, w.outcome) for (r, _i), w in zip(checked.items, written, strict=True)],
-            )
+            values, problems = _check(cycle, rows, today=today, lock=True)
+            if errors or problems:
+                raise rejected(errors + problems, rows=len(rows))
+            written = _write(actor=actor, values=values, batch=f"file:{filename}")
+            report = _report(KIND, len(rows), False, written)
             report.file_format, report.encoding = table.format, table.encoding
-            record_import(actor, KIND, filename, data, report)
+            record_import(actor, KIND, filename, data, report, cycle=cycle.pk)
     report.file_format, report.encoding = table.format, table.encoding
     return report
 

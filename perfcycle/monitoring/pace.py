@@ -154,10 +154,16 @@ def okr_confidence(goal: Goal) -> int | None:
     return min(values) if values else None
 
 
-def goal_pace(goal: Goal, *, as_of: dt.date | None = None) -> GoalPace:
-    """Pace of one goal; uses its prefetched ``key_results`` and ``milestones``."""
+def goal_pace(
+    goal: Goal, *, as_of: dt.date | None = None, elapsed: Decimal | None = None
+) -> GoalPace:
+    """Pace of one goal; uses its prefetched ``key_results`` and ``milestones``.
+    ``elapsed``: ``time_elapsed`` of its cycle on that day, when already known."""
     day = as_of or timezone.localdate()
-    expected = expected_progress(goal, goal.cycle, day)
+    if elapsed is None:
+        expected = expected_progress(goal, goal.cycle, day)
+    else:
+        expected = elapsed if accumulates(goal) else HUNDRED
     actual = goal_progress(goal)
     confidence = okr_confidence(goal) if goal.kind == GoalKind.OKR else None
     return GoalPace(goal, expected, actual, status_for(actual, expected), confidence)
@@ -215,6 +221,83 @@ def team_participants(
     return qs
 
 
+class _Loaded(list):  # type: ignore[type-arg]
+    """Rows loaded beforehand, read like a prefetched relation (``.all()``)."""
+
+    def all(self) -> _Loaded:
+        return self
+
+
+@dataclass(eq=False)
+class PaceGoal:
+    """What team pace reads of a goal, without a model instance (a department head's line
+    has thousands of goals): its fields, its indicator's name, and — for OKRs, milestones
+    and qualitative goals — its key results and milestones, loaded beforehand."""
+
+    pk: int
+    employee_id: int
+    kind: str
+    title: str
+    weight: Decimal
+    baseline: Decimal | None
+    target: Decimal | None
+    threshold: Decimal | None
+    stretch: Decimal | None
+    direction: str
+    aggregation: str
+    current_value: Decimal | None
+    done_at: dt.datetime | None
+    indicator_id: int | None
+    indicator_name: str | None
+    cycle: Cycle
+    key_results: _Loaded = field(default_factory=_Loaded)
+    milestones: _Loaded = field(default_factory=_Loaded)
+
+    standard = Goal.standard  # the goal's own scoring standard, the same rule
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+
+PACE_FIELDS = (
+    "pk",
+    "employee_id",
+    "kind",
+    "title",
+    "weight",
+    "baseline",
+    "target",
+    "threshold",
+    "stretch",
+    "direction",
+    "aggregation",
+    "current_value",
+    "done_at",
+    "indicator_id",
+    "indicator__name",
+)
+
+
+def team_goals(cycle: Cycle, employees: Any) -> list[PaceGoal]:
+    """The goals of ``employees`` (a queryset of ids) in ``cycle``, by person (one query),
+    with the key results and milestones of the goals that are not KPIs (two more queries
+    when there are any)."""
+    goals = Goal.objects.filter(
+        cycle=cycle, owner_type=OwnerType.EMPLOYEE, employee_id__in=employees
+    ).order_by("employee_id", "id")
+    found = [PaceGoal(*row, cycle=cycle) for row in goals.values_list(*PACE_FIELDS)]
+    if all(g.kind == GoalKind.KPI for g in found):
+        return found
+    by_pk = {g.pk: g for g in found}
+    others = goals.exclude(kind=GoalKind.KPI).values("pk")
+    for kr in KeyResult.objects.filter(goal__in=others).order_by("goal_id", "position", "id"):
+        by_pk[kr.goal_id].key_results.append(kr)
+    for m in Milestone.objects.filter(goal__in=others).order_by("goal_id", "due_date", "id"):
+        by_pk[m.goal_id].milestones.append(m)
+    return found
+
+
 def team_pace(
     user: Any,
     cycle: Cycle,
@@ -222,20 +305,26 @@ def team_pace(
     manager: Employee | None = None,
     as_of: dt.date | None = None,
 ) -> list[PersonPace]:
-    """Everyone the user may monitor in ``cycle``, most behind pace first (4 queries)."""
-    participants = list(team_participants(user, cycle, manager=manager))
-    ids = [p.employee_id for p in participants]
-    goals = with_pace_details(
-        Goal.objects.filter(cycle=cycle, owner_type=OwnerType.EMPLOYEE, employee_id__in=ids)
-    ).order_by("employee_id", "id")
+    """Everyone the user may monitor in ``cycle``, most behind pace first (two queries;
+    four when some goals are not KPIs)."""
+    team = team_participants(user, cycle, manager=manager)
+    participants = list(team.only(*PERSON_FIELDS))
     day = as_of or timezone.localdate()
+    elapsed = time_elapsed(cycle, day)
     by_person: dict[int, list[GoalPace]] = defaultdict(list)
-    for goal in goals:
-        goal.cycle = cycle
-        by_person[goal.employee_id].append(goal_pace(goal, as_of=day))
+    for goal in team_goals(cycle, team.values("employee_id")):
+        by_person[goal.employee_id].append(goal_pace(goal, as_of=day, elapsed=elapsed))  # type: ignore[arg-type]
     rows = [person_pace(p.employee, by_person.get(p.employee_id, [])) for p in participants]
     rows.sort(key=PersonPace.risk_key)
     return rows
+
+
+# What the team pages and the API show of a person.
+PERSON_FIELDS = (
+    "employee__name",
+    "employee__employee_number",
+    "employee__department__name",
+)
 
 
 def team_goal_columns(rows: list[PersonPace]) -> list[str]:
@@ -247,7 +336,9 @@ def team_goal_columns(rows: list[PersonPace]) -> list[str]:
     return sorted(counts, key=lambda title: (-counts[title], title))[:12]
 
 
-def goal_column(goal: Goal) -> str:
+def goal_column(goal: Goal | PaceGoal) -> str:
+    if isinstance(goal, PaceGoal):
+        return goal.indicator_name if goal.indicator_id and goal.indicator_name else goal.title
     return goal.indicator.name if goal.indicator_id and goal.indicator else goal.title
 
 

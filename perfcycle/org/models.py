@@ -142,6 +142,8 @@ class Employee(VersionedModel):
         verbose_name = _("employee")
         verbose_name_plural = _("employees")
         ordering = ["employee_number"]
+        # Lists by name page without sorting everyone.
+        indexes = [models.Index(fields=["name", "id"], name="employee_name")]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(manager=models.F("pk")), name="employee_not_own_manager"

@@ -272,6 +272,8 @@ class Goal(ScoringFields, VersionedModel):
         indexes = [
             models.Index(fields=["cycle", "employee"], name="goal_cycle_employee"),
             models.Index(fields=["cycle", "indicator"], name="goal_cycle_indicator"),
+            # The default order: a cycle's goal lists page without sorting every goal.
+            models.Index(fields=["cycle", "owner_type", "id"], name="goal_cycle_owner_type"),
         ]
         constraints = [
             models.CheckConstraint(

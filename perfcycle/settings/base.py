@@ -4,6 +4,8 @@
   files live (default ``./perfcycle-data``).
 - ``DATABASE_URL``: PostgreSQL (``postgres://...``, psycopg 3) or SQLite; when unset,
   an SQLite file in the data folder with WAL and ``IMMEDIATE`` transactions.
+  ``CONN_MAX_AGE``: seconds a server connection is kept (default 60).
+- ``DATABASE_REPLICA_URL``: optional read replica that reports read from.
 - ``SECRET_KEY``: when unset outside production, one is generated once and kept in the
   data folder.
 - ``ALLOWED_HOSTS``: comma-separated; ``DEBUG``: ``1``/``true`` to switch on.
@@ -125,11 +127,16 @@ TEMPLATES = [
 ]
 
 
+def _server_database(url: str) -> dict:
+    config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
 def _databases() -> dict:
     url = os.environ.get("DATABASE_URL")
     if url:
-        config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
-        config["CONN_HEALTH_CHECKS"] = True
+        config = _server_database(url)
     else:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         config = {
@@ -153,6 +160,13 @@ def _databases() -> dict:
 
 
 DATABASES = _databases()
+# A read replica for reports (docs/deploy.md): only code in
+# ``perfcycle.core.dbrouter.reading_from_replica()`` reads from it; writes never do.
+PERFCYCLE_REPORT_DATABASE: str | None = None
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = _server_database(os.environ["DATABASE_REPLICA_URL"])
+    PERFCYCLE_REPORT_DATABASE = "replica"
+DATABASE_ROUTERS = ["perfcycle.core.dbrouter.ReportReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

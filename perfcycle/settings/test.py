@@ -26,3 +26,8 @@ DEBUG = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A throwaway database per test run; pytest-django makes it in memory.
     DATABASES["default"]["TEST"] = {"NAME": None}
+
+# The replica alias mirrors the test database; reports read from it only in tests that
+# switch PERFCYCLE_REPORT_DATABASE on (perfcycle/core/tests/test_dbrouter.py).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+PERFCYCLE_REPORT_DATABASE = None

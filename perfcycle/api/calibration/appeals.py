@@ -18,7 +18,7 @@ from ninja.pagination import paginate
 
 from perfcycle.access.policy import Action, get_visible_or_404, is_hr
 from perfcycle.api.common import ERRORS, require
-from perfcycle.api.pagination import Page
+from perfcycle.api.pagination import Page, Rows
 from perfcycle.calibration import appeals as service
 from perfcycle.calibration import feedback
 from perfcycle.calibration.models import Appeal, AppealStatus, Result
@@ -178,7 +178,7 @@ def list_appeals(request: HttpRequest, filters: Query[AppealFilters]) -> Any:
         qs = qs.filter(status=filters.status)
     if filters.open:
         qs = qs.filter(status__in=feedback.OPEN_APPEAL)
-    return [appeal_out(a) for a in qs.order_by("due_on", "pk")[:1000]]
+    return Rows(qs.order_by("due_on", "pk"), lambda page: [appeal_out(a) for a in page])
 
 
 @router.get("/appeals/{int:appeal_id}", response={200: AppealOut, **ERRORS}, summary="One appeal")

@@ -11,6 +11,7 @@ from perfcycle.access.policy import Action, get_visible_or_404, require, scope
 from perfcycle.api.common import ERRORS
 from perfcycle.calibration import exports, release
 from perfcycle.calibration.models import Result
+from perfcycle.core.dbrouter import reading_from_replica
 from perfcycle.cycles.models import Cycle
 from perfcycle.org.models import Department
 
@@ -60,6 +61,7 @@ def release_results(request: HttpRequest, cycle_id: int, payload: ReleaseIn) -> 
     response={200: None, **ERRORS},
     summary="The cycle's results as a spreadsheet (HR)",
 )
+@reading_from_replica()
 def results_xlsx(request: HttpRequest, cycle_id: int) -> Any:
     cycle = _cycle(request, cycle_id)
     require(request, Action.RESULTS_EXPORT)
@@ -80,6 +82,7 @@ def results_xlsx(request: HttpRequest, cycle_id: int) -> Any:
     response={200: None, **ERRORS},
     summary="A person's review report as PDF (HR, managers; the employee once released)",
 )
+@reading_from_replica()
 def report_pdf(request: HttpRequest, result_id: int) -> Any:
     result = get_visible_or_404(
         request.user,

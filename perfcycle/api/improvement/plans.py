@@ -17,7 +17,7 @@ from ninja.pagination import paginate
 
 from perfcycle.access.policy import Action, get_visible_or_404
 from perfcycle.api.common import ERRORS, require
-from perfcycle.api.pagination import Page
+from perfcycle.api.pagination import Page, Rows
 from perfcycle.cycles.models import Cycle
 from perfcycle.improvement import services
 from perfcycle.improvement.models import ImprovementPlan, ImprovementSettings, PlanReview
@@ -214,7 +214,7 @@ def list_plans(request: HttpRequest, filters: Query[PlanFilters]) -> Any:
         qs = qs.filter(cycle_id=filters.cycle_id)
     if filters.status:
         qs = qs.filter(status=filters.status)
-    return [plan_out(p) for p in qs.order_by("-created_at", "pk")[:2000]]
+    return Rows(qs.order_by("-created_at", "pk"), lambda page: [plan_out(p) for p in page])
 
 
 @router.get(

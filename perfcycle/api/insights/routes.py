@@ -15,6 +15,7 @@ from ninja import Field, Query, Router, Schema
 
 from perfcycle.access.policy import Action, get_visible_or_404
 from perfcycle.api.common import ERRORS
+from perfcycle.core.dbrouter import reading_from_replica
 from perfcycle.cycles.models import Cycle
 from perfcycle.insights import health, trends
 from perfcycle.insights.reach import Reach, line_department_paths, reach_for
@@ -171,6 +172,7 @@ def _reach(request: HttpRequest, action: Action) -> Reach:
     response={200: PersonTrendOut, **ERRORS},
     summary="A person's results across cycles (the person: released results only)",
 )
+@reading_from_replica()
 def person_trend(request: HttpRequest, employee_id: int) -> Any:
     employee = get_visible_or_404(
         request.user, Action.TREND_PERSON_VIEW, Employee.objects.all(), pk=employee_id
@@ -183,6 +185,7 @@ def person_trend(request: HttpRequest, employee_id: int) -> Any:
     response={200: DepartmentTrendOut, **ERRORS},
     summary="A department (with those below it) across cycles, and the effect table",
 )
+@reading_from_replica()
 def department_trend(request: HttpRequest, department_id: int) -> Any:
     reach = _reach(request, Action.TREND_DEPARTMENT_VIEW)
     department = get_object_or_404(Department, pk=department_id)
@@ -196,6 +199,7 @@ def department_trend(request: HttpRequest, department_id: int) -> Any:
     response={200: CycleHealthOut, **ERRORS},
     summary="A cycle's process health: one row per department and the company row",
 )
+@reading_from_replica()
 def cycle_health(request: HttpRequest, cycle_id: int) -> Any:
     reach = _reach(request, Action.PROCESS_HEALTH_VIEW)
     cycle = get_object_or_404(Cycle, pk=cycle_id)
@@ -207,6 +211,7 @@ def cycle_health(request: HttpRequest, cycle_id: int) -> Any:
     response={200: OverTimeOut, **ERRORS},
     summary="The company's process health over the latest cycles, oldest first",
 )
+@reading_from_replica()
 def health_over_time(request: HttpRequest, filters: Query[OverTimeFilters]) -> Any:
     reach = _reach(request, Action.PROCESS_HEALTH_VIEW)
     tables = health.company_over_time(reach=reach, cycles=filters.cycles)

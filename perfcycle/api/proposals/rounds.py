@@ -17,7 +17,7 @@ from ninja.pagination import paginate
 
 from perfcycle.access.policy import Action, get_visible_or_404, may
 from perfcycle.api.common import ERRORS, require
-from perfcycle.api.pagination import Page
+from perfcycle.api.pagination import Page, Rows
 from perfcycle.cycles.models import Cycle
 from perfcycle.org.models import Employee
 from perfcycle.proposals import selectors, services
@@ -221,7 +221,10 @@ def _proposal(request: HttpRequest, proposal_id: int) -> Proposal:
 @router.get("/proposal-rounds", response=list[RoundOut], summary="Rounds I may see")
 @paginate(Page)
 def list_rounds(request: HttpRequest) -> Any:
-    return [round_out(request, r) for r in services.visible_rounds(request.user)[:1000]]
+    return Rows(
+        services.visible_rounds(request.user).order_by("pk"),
+        lambda page: [round_out(request, r) for r in page],
+    )
 
 
 @router.post("/proposal-rounds", response={201: RoundOut, **ERRORS}, summary="Open a round (HR)")
@@ -288,10 +291,10 @@ def eligible(request: HttpRequest, round_id: int, filters: Query[EligibleFilters
 @paginate(Page)
 def list_proposals(request: HttpRequest, round_id: int, filters: Query[ProposalFilters]) -> Any:
     r = _round(request, round_id)
-    return [
-        proposal_out(request, p)
-        for p in selectors.round_proposals(request.user, r, filters.status or "")[:2000]
-    ]
+    return Rows(
+        selectors.round_proposals(request.user, r, filters.status or ""),
+        lambda page: [proposal_out(request, p) for p in page],
+    )
 
 
 @router.post(

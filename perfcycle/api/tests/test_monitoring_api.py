@@ -151,12 +151,12 @@ def test_team_pace(company, run_cycle, sales_goal, as_user):
         f"{API}/goals/{sales_goal.pk}/actuals",
         {"period": month_key(run_cycle, 0), "value": 1},
     )
-    rows = as_user(company.manager.user).get(f"{API}/cycles/{run_cycle.pk}/pace").json()
+    rows = as_user(company.manager.user).get(f"{API}/cycles/{run_cycle.pk}/pace").json()["items"]
     assert rows[0]["name"] == "Dan Direct" and rows[0]["status"] == "off_track"
     narrowed = (
         as_user(company.hr)
         .get(f"{API}/cycles/{run_cycle.pk}/pace?manager_id={company.direct.pk}")
-        .json()
+        .json()["items"]
     )
     assert [r["name"] for r in narrowed] == ["Ivy Indirect"]
     assert (
@@ -178,11 +178,13 @@ def test_pace_query_count_is_constant(company, run_cycle, new_customers, as_user
     add(3)
     client.get(url)
     with CaptureQueriesContext(connection) as few:
-        assert len(client.get(url).json()) == 5  # direct, indirect and three more
+        assert client.get(url).json()["count"] == 5  # direct, indirect and three more
     add(30)
     with CaptureQueriesContext(connection) as many:
-        assert len(client.get(url).json()) == 35
+        assert client.get(url).json()["count"] == 35
     assert len(few) == len(many)
+    page = client.get(f"{url}?limit=10&offset=30").json()
+    assert (page["count"], len(page["items"])) == (35, 5)
 
 
 def test_batch_takes_float_values_and_week_periods(company, run_cycle, as_user):

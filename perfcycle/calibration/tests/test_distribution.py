@@ -181,3 +181,38 @@ def test_queries_do_not_grow(company, as_user, django_assert_num_queries, who):
     assert Department.objects.filter(name="Extra").exists()
     with django_assert_num_queries(len(small.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_departments_come_a_page_at_a_time_after_everyone(company, as_user, monkeypatch):
+    from perfcycle.calibration.views import distribution as page_module
+
+    cycle, _r = build(company, shares=SABCD)
+    monkeypatch.setattr(page_module, "DEPARTMENTS_PER_PAGE", 1)
+    client = as_user(company.hr)
+    url = f"/calibrate/cycles/{cycle.pk}/distribution/"
+    first = client.get(url).content.decode()
+    second = client.get(url + "?page=2").content.decode()
+    for text in (first, second):
+        assert "Whole company" in text and "Page" in text and text.count("<h2>") == 2
+    assert "<h2>Sales " in first and "<h2>Other " not in first  # departments by path
+    assert "<h2>Other " in second and "<h2>Sales " not in second
+    # The warnings still name every department off the guideline, whatever the page.
+    warnings = first.split('role="alert"><strong>')[1].split("</div>")[0]
+    assert "Other" in warnings and "Sales" in warnings
+
+
+def test_counts_per_department_are_the_check_of_each_group(company):
+    cycle, _r = build(company, shares=SABCD)
+    results = Result.objects.filter(cycle=cycle)
+    found = distribution.overview(cycle, results)
+    settings = distribution.settings_for(cycle)
+    codes = distribution.grade_codes(cycle)
+    for pk, check in found.departments:
+        grades = list(results.filter(department_id=pk).values_list("grade", flat=True))
+        expected = distribution.check(settings, codes, grades, label=check.label)
+        assert check == expected
+    assert found.overall == distribution.check(
+        settings, codes, list(results.values_list("grade", flat=True)), label="Everyone shown"
+    )
+    overall = distribution.overall_check(cycle, results, label="Everyone shown")
+    assert overall == found.overall

@@ -10,9 +10,11 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,6 +25,8 @@ from perfcycle.calibration.results import results_prepare
 from perfcycle.charts import svg
 from perfcycle.core.errors import DomainError
 from perfcycle.cycles.models import Cycle
+
+DEPARTMENTS_PER_PAGE = 50
 
 
 def _cycle(request: HttpRequest, pk: int) -> Cycle:
@@ -57,11 +61,13 @@ def distribution_page(request: HttpRequest, cycle_pk: int) -> HttpResponse:
         visible_results(request.user, cycle),
         overall_label=_("Whole company") if hr else _("Your reporting line"),
     )
+    # Everyone, then the departments a page at a time (a large company has thousands).
+    page = Paginator(found.departments, DEPARTMENTS_PER_PAGE).get_page(request.GET.get("page"))
     groups = [
         {"check": found.overall, "chart": chart(found.overall), "overall": True},
         *(
             {"check": c, "chart": chart(c), "department_id": pk, "overall": False}
-            for pk, c in found.departments
+            for pk, c in page.object_list
         ),
     ]
     for group in groups:
@@ -72,7 +78,9 @@ def distribution_page(request: HttpRequest, cycle_pk: int) -> HttpResponse:
         {
             "cycle": cycle,
             "overview": found,
+            "warnings": format_html_join("", "<li>{}</li>", ((c.label,) for c in found.warnings)),
             "groups": groups,
+            "page": page,
             "hr": hr,
             "may_scores": may(request.user, Action.SCORE_LIST),
         },

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from perfcycle.access.policy import Action, get_visible_or_404, may, require, scope
 from perfcycle.calibration import exports, release
 from perfcycle.calibration.models import Result
+from perfcycle.core.dbrouter import reading_from_replica
 from perfcycle.core.errors import DomainError
 from perfcycle.cycles.models import Cycle
 from perfcycle.org.models import Department
@@ -71,6 +72,7 @@ def release_page(request: HttpRequest, cycle_pk: int) -> HttpResponse:
 
 
 @login_required
+@reading_from_replica()
 def export(request: HttpRequest, cycle_pk: int) -> FileResponse:
     cycle = _cycle(request, cycle_pk)
     require(request, Action.RESULTS_EXPORT)
@@ -102,6 +104,7 @@ def report(request: HttpRequest, result_pk: int) -> HttpResponse:
 
 
 @login_required
+@reading_from_replica()
 def report_pdf(request: HttpRequest, result_pk: int) -> HttpResponse:
     result = _result(request, result_pk)
     data = exports.report_pdf(exports.result_report(result))

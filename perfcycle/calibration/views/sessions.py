@@ -25,6 +25,7 @@ from perfcycle.calibration.models import (
     SessionScope,
     SessionStatus,
 )
+from perfcycle.calibration.views import session_rows
 from perfcycle.charts import svg
 from perfcycle.core.errors import Conflict, DomainError
 from perfcycle.core.forms import add_domain_error
@@ -119,19 +120,26 @@ def _session_page(
     notes = sessions.rater_notes(session, viewer=request.user)
     is_open = session.status == SessionStatus.OPEN
     may_adjust = is_open and may(request.user, Action.SESSION_ADJUST, session)
+    codes = [row.code for row in check.rows]
     return render(
         request,
         "calibration/session.html",
         {
             "session": session,
             "cycle": session.cycle,
-            "rows": [(r, notes.get(r.employee_id, [])) for r in results],
+            "people_rows": session_rows.people_rows(
+                request,
+                session,
+                [(r, notes.get(r.employee_id, [])) for r in results],
+                may_adjust=may_adjust,
+                codes=codes,
+                potentials=Potential.choices,
+                change_error=change_error,
+            ),
             "check": check,
             "distribution_rows": _distribution_rows(check),
             "off_text": sessions.off_guideline_text(check),
             "adjustments": list(sessions.session_adjustments(session)),
-            "codes": [row.code for row in check.rows],
-            "potentials": Potential.choices,
             "may_adjust": may_adjust,
             "may_manage": may(request.user, Action.SESSION_MANAGE),
             "may_sign_off": session.status == SessionStatus.LOCKED

@@ -23,6 +23,7 @@ from perfcycle.access.policy import (
     scope,
 )
 from perfcycle.charts import svg
+from perfcycle.core.dbrouter import reading_from_replica
 from perfcycle.insights import health as health_mod
 from perfcycle.insights import trends
 from perfcycle.insights.reach import Reach, line_department_paths, reach_for
@@ -73,6 +74,7 @@ def _person_chart(trend: trends.PersonTrend) -> Any:
 
 
 @login_required
+@reading_from_replica()
 def person(request: HttpRequest, employee_id: int) -> HttpResponse:
     employee = get_visible_or_404(
         request.user, Action.TREND_PERSON_VIEW, Employee.objects.all(), pk=employee_id
@@ -100,6 +102,7 @@ def _department_or_404(request: HttpRequest, department_id: int) -> tuple[Depart
 
 
 @login_required
+@reading_from_replica()
 def department(request: HttpRequest, department_id: int) -> HttpResponse:
     dept, reach = _department_or_404(request, department_id)
     trend = trends.department_trend(reach=reach, department=dept)
@@ -136,6 +139,7 @@ def department(request: HttpRequest, department_id: int) -> HttpResponse:
 
 
 @login_required
+@reading_from_replica()
 def health(request: HttpRequest) -> HttpResponse:
     reach = reach_for(request.user, Action.PROCESS_HEALTH_VIEW)
     if reach is None:

@@ -125,6 +125,7 @@ def test_current_value_follows_the_goal_rule(company, run_cycle, aggregation, ex
     [
         ("month", "many", "value", "not a number"),
         ("month", "-3", "value", "negative"),
+        ("month", "1e400000", "value", "too large"),
         ("before", "3", "period", "outside the cycle"),
         ("future", "3", "period", "not started"),
         ("nonsense", "3", "period", "not a month"),

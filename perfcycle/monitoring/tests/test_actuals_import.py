@@ -4,14 +4,20 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook
 
+from perfcycle.audit.models import AuditAction, AuditEvent
 from perfcycle.core.errors import ValidationFailed
-from perfcycle.cycles.models import CycleParticipant
+from perfcycle.cycles.models import Cycle, CycleParticipant, Phase
 from perfcycle.imports.models import ImportFile, ImportStatus
+from perfcycle.monitoring.actuals import actual_record, goals_recompute
 from perfcycle.monitoring.imports import actuals_import
 from perfcycle.monitoring.models import Actual, ActualSource
 from perfcycle.monitoring.tests import actuals_fixtures as fx
+from perfcycle.org.models import Employee
+from perfcycle.planning.models import Goal
 from tests.factories import EmployeeFactory, GoalFactory
 
 month_key = fx.month_key
@@ -251,3 +257,174 @@ def test_done_when_a_month_from_xlsx_and_a_gbk_csv_show_who_is_behind(
     assert "Off track" in html
     mine = as_user(company.direct.user).get(f"/monitor/?cycle={run_cycle.pk}").content.decode()
     assert "late deal" in mine and "corrected" in mine
+
+
+# Audit, recomputing and many rows -----------------------------------------------------------
+
+
+def test_a_file_leaves_one_summary_event_and_rows_that_say_where_they_came_from(
+    company, run_cycle, sales_team
+):
+    people, goals = sales_team
+    month = month_key(run_cycle, 0)
+    data = csv_bytes(
+        [["工号", "指标编码", "期间", "实际值"]]
+        + [
+            [p.employee_number, "NEWCUST", month, str(v)]
+            for p, v in zip(people, [4, 5, 6], strict=True)
+        ]
+    )
+    before = set(AuditEvent.objects.values_list("id", flat=True))
+    actuals_import(actor=company.hr, cycle=run_cycle, data=data, filename="月报.csv")
+    new = AuditEvent.objects.exclude(id__in=before)
+    assert [(e.action, e.object_type) for e in new] == [(AuditAction.IMPORT, "import.actuals")]
+    event = new.get()
+    assert (event.actor, event.source, event.object_repr) == (company.hr, "import", "月报.csv")
+    assert event.after == {
+        "file": "月报.csv",
+        "sha256": ImportFile.digest(data),
+        "rows": 3,
+        "created": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "cycle": run_cycle.pk,
+    }
+    rows = Actual.objects.filter(goal__in=goals)
+    assert {(a.entered_by, a.batch, a.source, a.revision, a.is_current) for a in rows} == {
+        (company.hr, "file:月报.csv", ActualSource.IMPORTED, 1, True)
+    }
+
+
+@pytest.mark.parametrize("aggregation", ["sum", "average", "last", "min", "max"])
+def test_current_values_are_what_goals_recompute_makes(
+    company, run_cycle, new_customers, aggregation
+):
+    goal = GoalFactory(
+        cycle=run_cycle,
+        employee=company.direct,
+        indicator=new_customers,
+        aggregation=aggregation,
+        allow_negative=True,
+        target=10,
+    )
+    # A value typed earlier for a period the files leave out, then two files, the second
+    # correcting one value.
+    actual_record(actor=company.hr, goal=goal, period=month_key(run_cycle, 2), value="1.5")
+    header = ["工号", "指标编码", "期间", "实际值"]
+    first = [
+        ["C011", "NEWCUST", month_key(run_cycle, 0), "7.33335"],
+        ["C011", "NEWCUST", month_key(run_cycle, 1), "-2"],
+    ]
+    actuals_import(actor=company.hr, cycle=run_cycle, data=csv_bytes([header, *first]))
+    second = [["C011", "NEWCUST", month_key(run_cycle, 1), "4.1"]]
+    report = actuals_import(actor=company.hr, cycle=run_cycle, data=csv_bytes([header, *second]))
+    assert (report.created, report.updated) == (0, 1)
+    goal.refresh_from_db()
+    assert goal.current_value is not None
+    assert goals_recompute([goal.pk]) == []  # nothing left to change: the same result
+
+
+def _many(cycle, indicator, count: int, prefix: str) -> list[list[str]]:
+    """``count`` people with a goal each, written in bulk; their rows for month one."""
+    people = Employee.objects.bulk_create(
+        [Employee(employee_number=f"{prefix}{n:04d}", name=f"P{n}") for n in range(count)]
+    )
+    people = list(Employee.objects.filter(employee_number__startswith=prefix))
+    Goal.objects.bulk_create(
+        [
+            Goal(
+                cycle=cycle,
+                owner_type="employee",
+                employee=p,
+                indicator=indicator,
+                title="New customers",
+                kind="kpi",
+                weight=100,
+            )
+            for p in people
+        ]
+    )
+    month = month_key(cycle, 0)
+    return [["工号", "指标编码", "期间", "实际值"]] + [
+        [p.employee_number, indicator.code, month, str(n % 7)] for n, p in enumerate(people)
+    ]
+
+
+def test_queries_do_not_grow_with_the_file(company, run_cycle, new_customers):
+    small = csv_bytes(_many(run_cycle, new_customers, 3, "S"))
+    large = csv_bytes(_many(run_cycle, new_customers, 700, "L"))  # past the plain IN (...) list
+    counts = []
+    for data in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            report = actuals_import(actor=company.hr, cycle=run_cycle, data=data)
+        counts.append(len(queries))
+        assert report.created == data.count(b"\n")
+    assert counts[0] == counts[1]
+    assert Actual.objects.count() == 703
+    assert Goal.objects.filter(employee__employee_number="L0006").get().current_value == Decimal(6)
+
+
+def test_problems_are_named_as_clean_item_names_them(company, run_cycle, sales_team, new_customers):
+    people, _goals = sales_team
+    GoalFactory(
+        cycle=run_cycle,
+        employee=company.stranger,
+        indicator=new_customers,
+        kind="okr",
+        title="Stretch",
+    )
+    GoalFactory(cycle=run_cycle, owner_type="company", ref="CO-1", title="Company", target=1)
+    m0 = month_key(run_cycle, 0)
+    rows = [
+        ["employee_number", "indicator_code", "goal_ref", "period", "value", "note"],
+        [people[0].employee_number, "NEWCUST", "", "2001-01", "lots", ""],  # 2: period, value
+        [company.stranger.employee_number, "NEWCUST", "", m0, "5", ""],  # 3: not a KPI
+        ["", "NEWCUST", "CO-1", m0, "5", ""],  # 4: not measured by that indicator
+        [people[1].employee_number, "NEWCUST", "", m0, "3", "x" * 501],  # 5: note too long
+        [people[2].employee_number, "NEWCUST", "", m0, "1e20", ""],  # 6: too large
+        ["", "", "CO-1", m0, "2", ""],  # 7: fine
+    ]
+    with pytest.raises(ValidationFailed) as caught:
+        actuals_import(actor=company.hr, cycle=run_cycle, data=csv_bytes(rows))
+    assert caught.value.details["errors"] == [
+        {
+            "line": 2,
+            "column": "period",
+            "message": f"Period 2001-01 is outside the cycle ({run_cycle.start_date} – "
+            f"{run_cycle.end_date}).",
+        },
+        {"line": 2, "column": "value", "message": "“lots” is not a number."},
+        {
+            "line": 3,
+            "column": "indicator_code",
+            "message": "“Stretch” is not a quantitative KPI; it takes no actuals.",
+        },
+        {
+            "line": 4,
+            "column": "indicator_code",
+            "message": "Goal CO-1 is not measured by indicator NEWCUST.",
+        },
+        {"line": 5, "column": "note", "message": "Longer than 500 characters."},
+        {"line": 6, "column": "value", "message": "1e20 is too large."},
+    ]
+    assert not Actual.objects.exists()
+
+
+def test_a_closed_cycle_takes_no_values(company, run_cycle, sales_team):
+    people, goals = sales_team
+    Cycle.objects.filter(pk=run_cycle.pk).update(phase=Phase.CLOSED)
+    data = csv_bytes(
+        [
+            ["工号", "指标编码", "期间", "实际值"],
+            [people[0].employee_number, "NEWCUST", "2020-01", "1"],
+        ]
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        actuals_import(actor=company.hr, cycle=run_cycle, data=data)
+    assert caught.value.details["errors"] == [
+        {
+            "line": 2,
+            "column": "indicator_code",
+            "message": f"The cycle of “{goals[0].title}” is closed.",
+        }
+    ]

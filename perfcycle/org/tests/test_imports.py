@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import Workbook
 
@@ -262,27 +265,19 @@ def test_departments_then_employees_from_xlsx(db: None) -> None:
         EmployeeStatus.ACTIVE,
     )
     assert wang.email == ""
-    event = AuditEvent.objects.get(
-        action=AuditAction.CREATE, object_type="org.employee", object_id=str(li.pk)
-    )
-    assert event.object_type == "org.employee"
-    assert event.after == {
-        "employee_number": "1002",
-        "name": "李娜",
-        "email": "lina@example.com",
-        "job_title": "经理",
-        "job_family": "",
-        "level": "M2",
-        "hire_date": "2016-07-11",
-        "manager": "1001",
-        "department": li.department_id,
-        "status": "active",
-        "left_on": None,
+    # New people are counted by the one summary event of the file, not one event each.
+    assert not AuditEvent.objects.filter(object_type="org.employee").exists()
+    summary = AuditEvent.objects.get(action=AuditAction.IMPORT, object_type="import.employees")
+    assert summary.source == "import"
+    assert summary.object_repr == "员工.xlsx"
+    assert summary.after == {
+        "file": "员工.xlsx",
+        "sha256": ImportFile.digest(data),
+        "rows": 3,
+        "created": 3,
+        "updated": 0,
+        "unchanged": 0,
     }
-    assert (
-        AuditEvent.objects.filter(action=AuditAction.CREATE, object_type="org.employee").count()
-        == 3
-    )
 
 
 def test_new_employee_without_manager_column_is_a_root(company: Any) -> None:
@@ -719,3 +714,95 @@ def test_utf8_bom_file_with_english_headers(company: Any) -> None:
     assert report.encoding == "utf-8-sig"
     assert by_number("N1").manager == company.manager
     assert by_number("N1").path == child_path(company.manager.path, by_number("N1").pk)
+
+
+# Many rows ---------------------------------------------------------------------------------
+
+
+def _people(count: int, *, shuffle: bool = True, prefix: str = "M") -> list[list[Any]]:
+    """A tree of ``count`` newcomers, three reports per manager, managers in the file
+    after their reports as often as before."""
+    rows = [
+        [
+            f"{prefix}{n:05d}",
+            f"员工{n}",
+            f"{prefix.lower()}{n}@example.com",
+            f"{prefix}{(n - 1) // 3:05d}" if n else "",
+            "SALES",
+            "2020-01-02",
+        ]
+        for n in range(count)
+    ]
+    if shuffle:
+        random.Random(3).shuffle(rows)
+    return [EMPLOYEE_HEADER, *rows]
+
+
+def queries_of(call: Any, **kwargs: Any) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        call(**kwargs)
+    return len(queries)
+
+
+def test_queries_do_not_grow_with_the_file(company: Any) -> None:
+    small = queries_of(employees_import, actor=company.hr, data=csv_bytes(_people(5, prefix="S")))
+    large = queries_of(employees_import, actor=company.hr, data=csv_bytes(_people(700)))
+    assert small == large
+    assert Employee.objects.filter(employee_number__startswith="M").count() == 700
+
+
+def test_many_newcomers_in_any_order_get_ids_in_number_order_and_true_paths(
+    company: Any,
+) -> None:
+    report = employees_import(actor=company.hr, data=csv_bytes(_people(300)))
+    assert report.created == 300
+    people = list(Employee.objects.filter(employee_number__startswith="M").order_by("pk"))
+    assert [p.employee_number for p in people] == sorted(p.employee_number for p in people)
+    by_number = {p.employee_number: p for p in people}
+    for n, person in enumerate(by_number[f"M{n:05d}"] for n in range(300)):
+        boss = by_number[f"M{(n - 1) // 3:05d}"] if n else None
+        assert person.manager == boss
+        assert person.path == child_path(boss.path if boss else "", person.pk)
+        assert (person.version, person.status, person.department) == (1, "active", company.sales)
+    # A later row made the ordinary way gets the next id.
+    assert EmployeeFactory().pk > people[-1].pk
+
+
+def test_changes_to_many_people_are_audited_each_with_before_and_after(company: Any) -> None:
+    employees_import(actor=company.hr, data=csv_bytes(_people(50)))
+    rows = _people(50, shuffle=False)
+    for row in rows[1:11]:
+        row[1] = row[1] + "（新）"
+    events = set(AuditEvent.objects.values_list("id", flat=True))
+    report = employees_import(actor=company.hr, data=csv_bytes(rows), filename="again.csv")
+    assert (report.created, report.updated, report.unchanged) == (0, 10, 40)
+    new = AuditEvent.objects.exclude(id__in=events).order_by("id")
+    updates = [e for e in new if e.action == AuditAction.UPDATE]
+    assert len(updates) == 10
+    first = by_number("M00000")
+    event = next(e for e in updates if e.object_id == str(first.pk))
+    assert (event.object_type, event.object_repr) == ("org.employee", f"{first.name} (M00000)")
+    assert (event.before, event.after) == ({"name": "员工0"}, {"name": "员工0（新）"})
+    assert (event.actor, event.source) == (company.hr, "import")
+    summary = new.get(action=AuditAction.IMPORT)
+    assert summary.after["file"] == "again.csv" and summary.after["updated"] == 10
+    assert first.version == 2
+
+
+def test_moving_a_department_moves_its_subtree_and_audits_the_move(company: Any) -> None:
+    data = csv_bytes(
+        [["code", "name", "parent_code"], ["TEAM", "Team", "SALES"], ["SUB", "Sub", "TEAM"]]
+    )
+    departments_import(actor=None, data=data)
+    versions = dict(Department.objects.values_list("code", "version"))
+    moved = csv_bytes([["code", "name", "parent_code"], ["SALES", "Sales", "OTHER"]])
+    report = departments_import(actor=company.hr, data=moved)
+    assert report.changes == [{"line": 2, "key": "SALES", "action": "update", "fields": ["parent"]}]
+    sales, team, sub = (Department.objects.get(code=c) for c in ("SALES", "TEAM", "SUB"))
+    assert sales.path == f"/{company.root.pk}/{company.other.pk}/{sales.pk}/"
+    assert (team.path, sub.path) == (f"{sales.path}{team.pk}/", f"{sales.path}{team.pk}/{sub.pk}/")
+    assert sales.version == versions["SALES"] + 1
+    assert (team.version, sub.version) == (versions["TEAM"], versions["SUB"])
+    event = AuditEvent.objects.get(action=AuditAction.UPDATE, object_type="org.department")
+    assert (event.object_id, event.object_repr) == (str(sales.pk), "Sales")
+    assert (event.before, event.after) == ({"parent": "ROOT"}, {"parent": "OTHER"})

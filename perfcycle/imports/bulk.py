@@ -1,0 +1,149 @@
+"""Set-based reads and writes for imports of many rows.
+
+- ``among(keys)``: the right-hand side of ``field__in`` for any number of keys in one
+  query parameter (a PostgreSQL array, an SQLite JSON list), so a file of 100,000 rows
+  looks up each referenced table once, whatever the database's limit on parameters.
+- ``reserve_ids(model, count)``: primary keys for rows not written yet, so a tree's
+  materialised paths are known before its rows are written, and each row is written once.
+- ``insert_rows`` / ``update_rows``: many rows in a few statements, ``COPY`` on
+  PostgreSQL and ``executemany`` on SQLite, without a model instance per row.
+- ``collector_paused()``: no cyclic garbage collection while a file is imported.
+
+Call them inside ``transaction.atomic``; on SQLite the transaction is ``IMMEDIATE``
+(settings), so the write lock is held from its start and the ids reserved stay free.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Collection, Iterable, Sequence
+from itertools import islice
+from typing import Any
+
+from django.db import connection, models
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from perfcycle.core import bulk as core_bulk
+from perfcycle.core.batch import without_gc
+from perfcycle.core.bulk import column_converters
+
+SQLITE_BATCH = 20_000
+# Below this many keys a plain ``IN (…)`` list is as good and works everywhere.
+PLAIN_IN_LIMIT = 500
+
+
+# Kept under the name the importers use.
+collector_paused = without_gc
+
+
+def among(keys: Collection[Any], *, integers: bool = False) -> Any:
+    """What to pass to ``field__in`` for ``keys``: the keys themselves when they are few,
+    else one subquery over one parameter holding them all."""
+    keys = list(keys)
+    if len(keys) <= PLAIN_IN_LIMIT or connection.vendor not in {"postgresql", "sqlite"}:
+        return keys
+    if connection.vendor == "postgresql":
+        cast = "bigint[]" if integers else "text[]"
+        return RawSQL(f"SELECT unnest(%s::{cast})", [keys])  # noqa: S611 (no user text)
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(keys)])
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int]:
+    """``count`` primary keys for new rows of ``model``, inside a transaction. Write the
+    rows with them before any other row of that table: on SQLite they are the ids the
+    next rows would get."""
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, column, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        quote = connection.ops.quote_name
+        cursor.execute(f"SELECT MAX({quote(column)}) FROM {quote(table)}")  # noqa: S608
+        top = cursor.fetchone()[0] or 0
+    # SQLite: the transaction holds the write lock, so nobody else takes these ids;
+    # AUTOINCREMENT is not used, so the next id is still the largest plus one.
+    return list(range(top + 1, top + 1 + count))
+
+
+def _prepared(
+    rows: Iterable[Sequence[Any]], convert: list[tuple[int, Callable[[Any], Any]]], tail: tuple
+) -> Iterable[tuple[Any, ...]]:
+    if not convert:
+        for row in rows:
+            yield (*row, *tail)
+        return
+    for row in rows:
+        values = list(row)
+        for i, conv in convert:
+            values[i] = conv(values[i])
+        yield (*values, *tail)
+
+
+def _batches(rows: Iterable[tuple[Any, ...]], size: int) -> Iterable[list[tuple[Any, ...]]]:
+    it = iter(rows)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def insert_rows(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    constants: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """Insert ``rows`` (values for the attnames ``names``) into ``model``'s table
+    (``core.bulk.insert_rows``; ``now`` defaults to the current time). Returns the
+    count."""
+    return core_bulk.insert_rows(model, names, rows, now=now or timezone.now(), constants=constants)
+
+
+def update_rows(
+    model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Set the columns ``names[1:]`` of the rows whose primary key is the first value of
+    each row. PostgreSQL: the rows are copied into a temporary table and applied in one
+    ``UPDATE … FROM``; SQLite: ``executemany`` by primary key."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    named = [fields[n] for n in names]
+    if not named[0].primary_key:
+        raise ValueError("The first column must be the primary key.")
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    prepared = list(_prepared(rows, column_converters(named), ()))
+    if not prepared:
+        return 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            temp = quote(f"_upd_{model._meta.db_table}")
+            column_sql = ", ".join(quote(f.column) for f in named)
+            cursor.execute(f"DROP TABLE IF EXISTS {temp}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS "  # noqa: S608 (metadata)
+                f"SELECT {column_sql} FROM {table} WITH NO DATA"
+            )
+            with cursor.cursor.copy(f"COPY {temp} ({column_sql}) FROM STDIN") as copy:
+                for row in prepared:
+                    copy.write_row(row)
+            pk = quote(named[0].column)
+            sets = ", ".join(f"{quote(f.column)} = u.{quote(f.column)}" for f in named[1:])
+            cursor.execute(
+                f"UPDATE {table} SET {sets} FROM {temp} u "  # noqa: S608 (metadata)
+                f"WHERE {table}.{pk} = u.{pk}"
+            )
+            cursor.execute(f"DROP TABLE {temp}")
+            return len(prepared)
+        sets = ", ".join(f"{quote(f.column)} = %s" for f in named[1:])
+        sql = f"UPDATE {table} SET {sets} WHERE {quote(named[0].column)} = %s"  # noqa: S608
+        for batch in _batches(((*row[1:], row[0]) for row in prepared), SQLITE_BATCH):
+            cursor.executemany(sql, batch)
+    return len(prepared)

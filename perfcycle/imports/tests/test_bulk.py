@@ -1,0 +1,143 @@
+"""Set-based reads and writes of many rows: one query per lookup whatever the number of
+keys, ids known before the rows are written, rows written without model instances."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from perfcycle.imports import bulk
+from perfcycle.monitoring.models import Actual
+from perfcycle.org.models import Department, Employee
+from perfcycle.planning.models import Goal
+from tests.factories import EmployeeFactory, GoalFactory
+
+
+@pytest.mark.parametrize("count", [3, bulk.PLAIN_IN_LIMIT + 1, 40_000])
+def test_among_finds_any_number_of_keys_in_one_query(db: None, count: int) -> None:
+    # 40,000 keys: more than SQLite's 32,766 parameters, were they passed one by one.
+    people = [EmployeeFactory(employee_number=f"K{n}") for n in range(3)]
+    numbers = [f"K{n}" for n in range(count)]
+    ids = [p.pk for p in people] + list(range(10**9, 10**9 + count))
+    with CaptureQueriesContext(connection) as queries:
+        by_number = set(
+            Employee.objects.filter(employee_number__in=bulk.among(numbers)).values_list(
+                "employee_number", flat=True
+            )
+        )
+        by_id = set(
+            Employee.objects.filter(pk__in=bulk.among(ids, integers=True)).values_list(
+                "pk", flat=True
+            )
+        )
+    assert by_number == {"K0", "K1", "K2"}
+    assert by_id == {p.pk for p in people}
+    assert len(queries) == 2
+
+
+def test_among_of_nothing_matches_nothing(db: None) -> None:
+    EmployeeFactory()
+    assert not Employee.objects.filter(employee_number__in=bulk.among([])).exists()
+
+
+def test_reserved_ids_are_fresh_and_rows_made_after_them_come_later(db: None) -> None:
+    first = EmployeeFactory()
+    ids = bulk.reserve_ids(Employee, 3)
+    assert len(set(ids)) == 3 and min(ids) > first.pk
+    bulk.insert_rows(
+        Employee,
+        ["id", "employee_number", "name", "path"],
+        [(pk, f"R{pk}", "Reserved", f"/{pk}/") for pk in ids],
+    )
+    assert EmployeeFactory().pk > max(ids)
+    assert bulk.reserve_ids(Employee, 0) == []
+
+
+def test_insert_rows_writes_values_and_defaults(db: None) -> None:
+    dept = Department.objects.create(code="D", name="Dept", path="/1/")
+    now = timezone.now()
+    (pk,) = bulk.reserve_ids(Employee, 1)
+    count = bulk.insert_rows(
+        Employee,
+        ["id", "employee_number", "name", "hire_date", "department_id", "path"],
+        [(pk, "B1", "Bulk Person", dt.date(2020, 2, 29), dept.pk, f"/{pk}/")],
+        now=now,
+    )
+    assert count == 1
+    person = Employee.objects.get(pk=pk)
+    assert (person.employee_number, person.name, person.hire_date) == (
+        "B1",
+        "Bulk Person",
+        dt.date(2020, 2, 29),
+    )
+    assert (person.email, person.status, person.version, person.left_on) == ("", "active", 1, None)
+    assert person.department == dept and person.path == f"/{pk}/"
+    assert person.created_at == now and person.updated_at == now
+
+
+def test_insert_rows_without_ids_takes_them_from_the_sequence(db: None, company) -> None:
+    goal = GoalFactory(employee=company.direct)
+    bulk.insert_rows(
+        Actual,
+        ["goal_id", "period", "period_start", "value"],
+        [(goal.pk, "2026-01", dt.date(2026, 1, 1), Decimal("1.5"))],
+        constants={"source": "imported", "entered_at": timezone.now()},
+    )
+    bulk.insert_rows(
+        Actual,
+        ["goal_id", "period", "period_start", "value"],
+        [(goal.pk, "2026-02", dt.date(2026, 2, 1), Decimal("2.25"))],
+        constants={"source": "imported", "entered_at": timezone.now()},
+    )
+    rows = list(Actual.objects.filter(goal=goal).order_by("pk").values_list("period", "value"))
+    assert rows == [("2026-01", Decimal("1.5")), ("2026-02", Decimal("2.25"))]
+    # The ORM still finds a free id afterwards.
+    Actual.objects.create(
+        goal=goal,
+        period="2026-03",
+        period_start=dt.date(2026, 3, 1),
+        value=1,
+        source="typed",
+        entered_at=timezone.now(),
+    )
+
+
+def test_update_rows_sets_columns_by_primary_key(db: None, company) -> None:
+    goals = [GoalFactory(employee=company.direct) for _n in range(3)]
+    later = timezone.now() + dt.timedelta(hours=1)
+    count = bulk.update_rows(
+        Goal,
+        ["id", "current_value", "updated_at"],
+        [(goals[0].pk, Decimal("12.5"), later), (goals[2].pk, None, later)],
+    )
+    assert count == 2
+    values = dict(Goal.objects.values_list("pk", "current_value"))
+    assert values == {goals[0].pk: Decimal("12.5"), goals[1].pk: None, goals[2].pk: None}
+    assert Goal.objects.get(pk=goals[0].pk).updated_at == later
+    assert Goal.objects.get(pk=goals[1].pk).updated_at == goals[1].updated_at
+    assert bulk.update_rows(Goal, ["id", "current_value"], []) == 0
+    with pytest.raises(ValueError):
+        bulk.update_rows(Goal, ["current_value", "id"], [(1, 1)])
+
+
+def test_the_collector_rests_during_imports_and_comes_back_after_the_last() -> None:
+    assert gc.isenabled()
+    with bulk.collector_paused():
+        assert not gc.isenabled()
+        with bulk.collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer import is still running
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with bulk.collector_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()
