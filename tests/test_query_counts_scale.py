@@ -354,8 +354,8 @@ def counts(django_db_setup, django_db_blocker) -> dict[tuple[str, int], tuple[in
                 client = clients[viewer]
                 if size == SMALL:
                     client.get(url)  # warm up: the session's first read, caches
-                status, number, size = _count(client, url)
-                measured.setdefault((viewer, index), []).extend([status, number, size])
+                status, number, nbytes = _count(client, url)
+                measured.setdefault((viewer, index), []).extend([status, number, nbytes])
         transaction.set_rollback(True)
     return {key: tuple(value) for key, value in measured.items()}
 
