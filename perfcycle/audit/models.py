@@ -93,6 +93,9 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
             models.Index(fields=["actor", "at"], name="audit_actor_idx"),
+            # The newest events first (the default order): the trail's first page and the
+            # dashboard's recent changes read a few rows, not the whole trail.
+            models.Index(fields=["-at", "-id"], name="audit_recent_idx"),
         ]
 
     def __str__(self) -> str:

@@ -252,7 +252,7 @@ def health(*, reach: Reach, cycles: Sequence[Cycle]) -> list[CycleHealth]:
     now = timezone.now()
     today = timezone.localdate()
     who = reach.people(employee="employee", department="department")
-    participants = CycleParticipant.objects.filter(cycle_id__in=cycle_ids).filter(who)
+    participants = CycleParticipant.objects.filter(cycle_id__in=cycle_ids).filter(who).order_by()
     # person's department per cycle: (cycle, employee) → department id (or 0 for none)
     dept: dict[tuple[int, int], int] = {}
     user_of: dict[int, int] = {}
@@ -302,7 +302,7 @@ def health(*, reach: Reach, cycles: Sequence[Cycle]) -> list[CycleHealth]:
     }
     forms = ReviewForm.objects.filter(
         cycle_id__in=cycle_ids, reviewee_id__in=people, status__in=COUNTED_FORMS
-    )
+    ).order_by()
     for c_id, e_id, source, status, submitted in forms.values_list(
         "cycle_id", "reviewee_id", "source", "status", "submitted_at"
     ):
@@ -313,7 +313,7 @@ def health(*, reach: Reach, cycles: Sequence[Cycle]) -> list[CycleHealth]:
         if due is None or timezone.localtime(submitted, tz).date() <= due:
             add(c_id, e_id, "on_time")
     # 4. Results: released, changed in calibration, appealed.
-    results = Result.objects.filter(cycle_id__in=cycle_ids, employee_id__in=people)
+    results = Result.objects.filter(cycle_id__in=cycle_ids, employee_id__in=people).order_by()
     result_key: dict[int, tuple[int, int, str]] = {}
     for pk, c_id, e_id, computed, released in results.values_list(
         "pk", "cycle_id", "employee_id", "computed_grade", "released_at"
