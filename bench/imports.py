@@ -9,7 +9,7 @@ as often as after), and a UTF-8 CSV of monthly actuals of five KPI goals per per
 Employees: each side runs in its own transaction, rolled back at the end.
 
 - **floor**: the departments (through their import, untimed), then the employee rows,
-  parsed values and paths computed beforehand, through ``synth.rawdb.insert_rows``
+  parsed values and paths computed beforehand, through ``core.bulk.insert_rows``
   (COPY on PostgreSQL, ``executemany`` on SQLite).
 - **import**: the departments likewise, then ``employees_import`` on the file (read,
   check, write, audit) — its dry-run preview first, timed apart, as HR previews before
@@ -51,13 +51,13 @@ from django.utils import timezone
 from bench.cases import Figure, Rollback
 from perfcycle.accounts.models import User
 from perfcycle.audit.models import AuditEvent
+from perfcycle.core import bulk
 from perfcycle.cycles.models import Cycle, Phase
 from perfcycle.monitoring.imports import actuals_import
 from perfcycle.monitoring.models import Actual, ActualSource
 from perfcycle.org.imports import departments_import, employees_import
 from perfcycle.org.models import Department, Employee, EmployeeStatus, child_path
 from perfcycle.planning.models import Goal, GoalKind, Indicator, MeasurementPeriod, OwnerType
-from perfcycle.synth import rawdb
 from perfcycle.synth.build import last_quarter
 from perfcycle.synth.org import DIVISIONS, Org, build_org, person_name
 
@@ -210,7 +210,7 @@ def _hr() -> User:
 
 def _employee_rows(world: World, department_ids: dict[str, int]) -> list[tuple[Any, ...]]:
     """The people as rows of ``EMPLOYEE_NAMES``, ids from the first free one."""
-    first = rawdb.next_id(Employee)
+    first = bulk.next_id(Employee)
     paths: list[str] = []
     rows = []
     for p, e in enumerate(world.people):
@@ -243,7 +243,7 @@ def _company(world: World) -> Company:
     now = timezone.now()
     with transaction.atomic():
         hr = _hr()
-        first_department = rawdb.next_id(Department)
+        first_department = bulk.next_id(Department)
         ids = {code: first_department + i for i, code in enumerate(world.department_codes)}
         paths: list[str] = []
         rows = []
@@ -253,9 +253,9 @@ def _company(world: World) -> Company:
             parent = world.department_codes[d.parent] if d.parent is not None else None
             paths.append(child_path(paths[d.parent] if d.parent is not None else "", ids[code]))
             rows.append((ids[code], code, d.name, ids[parent] if parent else None, paths[i]))
-        rawdb.insert_rows(Department, ["id", "code", "name", "parent_id", "path"], rows, now=now)
+        bulk.insert_rows(Department, ["id", "code", "name", "parent_id", "path"], rows, now=now)
         people = _employee_rows(world, ids)
-        rawdb.insert_rows(Employee, EMPLOYEE_NAMES, people, now=now)
+        bulk.insert_rows(Employee, EMPLOYEE_NAMES, people, now=now)
         name, start, end = world.quarter
         cycle = Cycle.objects.create(
             name=f"Import benchmark {name} {time.time_ns()}",
@@ -287,7 +287,7 @@ def _company(world: World) -> Company:
                 "employee_number", "pk"
             )
         )
-        first = rawdb.next_id(Goal)
+        first = bulk.next_id(Goal)
         goal_ids: dict[tuple[int, int], int] = {}
         rows = []
         for p, person in enumerate(world.people):
@@ -298,7 +298,7 @@ def _company(world: World) -> Company:
                     (goal_id, cycle.pk, employee_ids[person.number], indicators[code], title,
                      Decimal(20), Decimal(typical), unit, end)
                 )  # fmt: skip
-        rawdb.insert_rows(
+        bulk.insert_rows(
             Goal,
             GOAL_COLUMNS,
             rows,
@@ -310,7 +310,7 @@ def _company(world: World) -> Company:
                 "data_source": "benchmark",
             },
         )
-        rawdb.reset_sequences([Department, Employee, Goal])
+        bulk.reset_sequences([Department, Employee, Goal])
     _vacuum()
     return Company(
         hr, cycle, goal_ids, made, (first_department, first_department + len(ids) - 1),
@@ -435,7 +435,7 @@ def _employees_floor(world: World) -> Timing:
             department_ids = dict(Department.objects.values_list("code", "pk"))
             rows = _employee_rows(world, department_ids)
             now = timezone.now()
-            timing = _timed(lambda: rawdb.insert_rows(Employee, EMPLOYEE_NAMES, rows, now=now))
+            timing = _timed(lambda: bulk.insert_rows(Employee, EMPLOYEE_NAMES, rows, now=now))
             raise Rollback
     except Rollback:
         pass
@@ -489,7 +489,7 @@ def _actuals_floor(world: World, company: Company) -> Timing:
                 for p, g, k, value in world.actuals
             ]  # fmt: skip
             timing = _timed(
-                lambda: rawdb.insert_rows(
+                lambda: bulk.insert_rows(
                     Actual,
                     ["goal_id", "period", "period_start", "value", "entered_at", "entered_by_id"],
                     rows,

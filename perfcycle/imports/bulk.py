@@ -7,7 +7,6 @@
   materialised paths are known before its rows are written, and each row is written once.
 - ``insert_rows`` / ``update_rows``: many rows in a few statements, ``COPY`` on
   PostgreSQL and ``executemany`` on SQLite, without a model instance per row.
-- ``collector_paused()``: no cyclic garbage collection while a file is imported.
 
 Call them inside ``transaction.atomic``; on SQLite the transaction is ``IMMEDIATE``
 (settings), so the write lock is held from its start and the ids reserved stay free.
@@ -26,16 +25,11 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from perfcycle.core import bulk as core_bulk
-from perfcycle.core.batch import without_gc
 from perfcycle.core.bulk import column_converters
 
 SQLITE_BATCH = 20_000
 # Below this many keys a plain ``IN (…)`` list is as good and works everywhere.
 PLAIN_IN_LIMIT = 500
-
-
-# Kept under the name the importers use.
-collector_paused = without_gc
 
 
 def among(keys: Collection[Any], *, integers: bool = False) -> Any:

@@ -30,9 +30,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from perfcycle.audit.context import audit_context
+from perfcycle.core.batch import without_gc
 from perfcycle.core.errors import Conflict, ValidationFailed
 from perfcycle.cycles.models import Cycle
-from perfcycle.imports.bulk import among, collector_paused, insert_rows, update_rows
+from perfcycle.imports.bulk import among, insert_rows, update_rows
 from perfcycle.imports.reports import ImportReport, RowReader, record_import
 from perfcycle.imports.tables import RowError, read_table, rejected
 from perfcycle.imports.values import CellError, parse_text
@@ -462,7 +463,7 @@ _PARSE_REF = partial(parse_text, max_length=64)
 _PARSE_NOTE = partial(parse_text, max_length=NOTE_MAX)
 
 
-@collector_paused()
+@without_gc()
 def actuals_import(
     *,
     actor: Any,

@@ -33,7 +33,8 @@ from perfcycle.audit.services import (
     audit_record_many,
     to_json_value,
 )
-from perfcycle.imports.bulk import collector_paused, insert_rows, reserve_ids, update_rows
+from perfcycle.core.batch import without_gc
+from perfcycle.imports.bulk import insert_rows, reserve_ids, update_rows
 from perfcycle.imports.reports import ImportReport, RowReader, record_import
 from perfcycle.imports.tables import RowError, read_table, rejected
 from perfcycle.imports.values import (
@@ -347,7 +348,7 @@ def _parse_employee_row(reader: RowReader) -> dict[str, Any]:
     return values
 
 
-@collector_paused()
+@without_gc()
 def employees_import(
     *, actor: User | None, data: bytes, filename: str = "", dry_run: bool = False
 ) -> ImportReport:

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from perfcycle.core.batch import without_gc
 from perfcycle.imports import bulk
 from perfcycle.monitoring.models import Actual
 from perfcycle.org.models import Department, Employee
@@ -128,15 +129,15 @@ def test_update_rows_sets_columns_by_primary_key(db: None, company) -> None:
 
 def test_the_collector_rests_during_imports_and_comes_back_after_the_last() -> None:
     assert gc.isenabled()
-    with bulk.collector_paused():
+    with without_gc():
         assert not gc.isenabled()
-        with bulk.collector_paused():
+        with without_gc():
             assert not gc.isenabled()
         assert not gc.isenabled()  # the outer import is still running
     assert gc.isenabled()
     gc.disable()
     try:
-        with bulk.collector_paused():
+        with without_gc():
             pass
         assert not gc.isenabled()  # it was off before: it stays off
     finally:
