@@ -28,9 +28,10 @@ from django.db.models import Count, QuerySet
 
 from perfcycle.cycles.models import Cycle, CycleParticipant
 from perfcycle.evaluation import reliability
-from perfcycle.evaluation.models import FormStatus, Rating, ReviewForm
+from perfcycle.evaluation.models import FormStatus, GoalScoreOverride, Rating, ReviewForm
+from perfcycle.imports.bulk import among
 from perfcycle.planning.models import Goal, GoalKind, KeyResult, OwnerType
-from perfcycle.planning.scoring import RuleType
+from perfcycle.planning.scoring import RULES_VERSION, RuleType
 
 # Only raters of at least this many people are normalised: one person's ratings say
 # nothing about how lenient their rater is.
@@ -106,6 +107,7 @@ GOAL_FIELDS = (
     "score_override__by__username",
     "score_override__by__first_name",
     "score_override__by__last_name",
+    "inputs_stamp",
 )
 
 
@@ -137,6 +139,7 @@ class GoalRow(NamedTuple):
     override_username: str | None
     override_first_name: str | None
     override_last_name: str | None
+    inputs_stamp: int
     bands: tuple[tuple[Any, Any], ...] | None = None  # read only for banded rules
     key_results: tuple[KeyResultRow, ...] = ()
 
@@ -215,12 +218,62 @@ def values_rows(queryset: QuerySet[Any], fields: Sequence[str]) -> list[tuple[An
     return out
 
 
-def goals(cycle: Cycle, ids: Sequence[int] | None) -> dict[int, list[GoalRow]]:
-    """Each person's goals in the cycle, in creation order (one query, and one each for
-    the bands of banded rules and the key results of OKRs when there are any)."""
+def _goal_rows(cycle: Cycle, ids: Sequence[int] | None) -> QuerySet[Goal]:
     rows = Goal.objects.filter(cycle=cycle, owner_type=OwnerType.EMPLOYEE)
     if ids is not None:
-        rows = rows.filter(employee_id__in=ids)
+        rows = rows.filter(employee_id__in=among(ids, integers=True))
+    return rows
+
+
+# A goal as scoring a whole cycle first reads it, a plain tuple (half a million of them):
+# (id, employee id, weight in hundredths, the points the database keeps in hundredths or
+# None, 1 if those points are valid for the current rules of a KPI goal else 0 — then the
+# points must be worked out from the goal's inputs —, and the title of a kept goal
+# without points, for its message, else None).
+GoalWeight = tuple[int, int, int, int | None, int, str | None]
+
+
+def goal_weights(cycle: Cycle, ids: Sequence[int] | None) -> dict[int, list[GoalWeight]]:
+    """Each person's goals in creation order, with the points kept in the goal rows
+    (``Goal.cached_points``, valid for ``RULES_VERSION``): one narrow query."""
+    weight_h = "CAST(ROUND(weight * 100) AS BIGINT)"
+    points_h = "CAST(ROUND(cached_points * 100) AS BIGINT)"
+    kept = f"kind = '{GoalKind.KPI.value}' AND cached_rules = %s"
+    title = f"CASE WHEN {kept} AND cached_points IS NULL THEN title END"
+    kept = f"CASE WHEN {kept} THEN 1 ELSE 0 END"
+    sql, params = (
+        _goal_rows(cycle, ids)
+        .order_by("id")
+        .values_list("id", "employee_id")
+        .query.sql_with_params()
+    )
+    head, tail = sql.split(" FROM ", 1)
+    sql = f"{head}, {weight_h}, {points_h}, {kept}, {title} FROM {tail}"
+    by_person: dict[int, list[GoalWeight]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [RULES_VERSION, RULES_VERSION, *params])
+        for row in cursor.fetchall():
+            by_person[row[1]].append(row)
+    return by_person
+
+
+def goal_overrides(cycle: Cycle, ids: Sequence[int] | None) -> dict[int, Decimal]:
+    """Goal id → the points a manager set instead of the rule's."""
+    rows = GoalScoreOverride.objects.filter(goal__cycle=cycle, goal__owner_type=OwnerType.EMPLOYEE)
+    if ids is not None:
+        rows = rows.filter(goal__employee_id__in=among(ids, integers=True))
+    return dict(rows.values_list("goal_id", "points"))
+
+
+def goals(
+    cycle: Cycle, ids: Sequence[int] | None, *, goal_ids: Sequence[int] | None = None
+) -> dict[int, list[GoalRow]]:
+    """Each person's goals in the cycle (only ``goal_ids`` when given), in creation order:
+    one query, and one each for the bands of banded rules and the key results of OKRs when
+    there are any."""
+    rows = _goal_rows(cycle, ids)
+    if goal_ids is not None:
+        rows = rows.filter(pk__in=among(goal_ids, integers=True))
     by_person: dict[int, list[GoalRow]] = defaultdict(list)
     # goal id → (the person's list, position in it), for the few goals completed below
     later: dict[int, tuple[list[GoalRow], int]] = {}
@@ -269,7 +322,7 @@ class SourceRatings:
     """One person's ratings from one source: per competency the two-place mean (in
     hundredths) and the number of ratings, and the source's score."""
 
-    __slots__ = ("_items", "_means", "_packed", "score_h")
+    __slots__ = ("_items", "_layout", "_means", "_packed", "score_h")
 
     def __init__(
         self,
@@ -277,14 +330,25 @@ class SourceRatings:
         packed: Sequence[int | None] = (),
         means: dict[int, tuple[int, int]] | None = None,
         score_h: int | None = None,
+        layout: _Layout | None = None,
     ) -> None:
-        self._items, self._packed, self._means = items, packed, means
+        # ``packed``: per competency total + PACK × count, or with a ``layout`` its sums.
+        self._items, self._packed, self._means, self._layout = items, packed, means, layout
         # Σ(weight × mean) ÷ Σ weights of the rated competencies (the plain mean when
         # their weights total 0), in hundredths; None when nothing is rated.
         self.score_h = score_h
 
     def means(self) -> dict[int, tuple[int, int]]:
         """Competency → (mean in hundredths, ratings), for the competencies rated."""
+        if self._means is None and self._layout is not None:
+            layout, found = self._layout, {}
+            value_mask, count_mask = (1 << layout.value_bits) - 1, (1 << layout.count_bits) - 1
+            for i, item in enumerate(self._items):
+                field = self._packed[i // layout.per_sum] >> (i % layout.per_sum * layout.width)
+                total, n = field & value_mask, (field >> layout.value_bits) & count_mask
+                if n:
+                    found[item] = (half_up(100 * total, n), n)
+            self._means = found
         if self._means is None:
             found = {}
             for item, packed in zip(self._items, self._packed, strict=True):
@@ -310,56 +374,159 @@ def source_score_h(means: dict[int, tuple[int, int]], weights_h: dict[int, int])
 Means = dict[tuple[int, str], SourceRatings]
 
 
-def _packed_sql(weights_h: dict[int, int], ids: Sequence[int] | None) -> tuple[str, list[int]]:
+@dataclass(frozen=True)
+class _Layout:
+    """SQLite: several competencies' ratings summed in one integer. Each rating adds
+    ``(value + 2^value_bits) << (position × width)``: per competency, its total in the low
+    ``value_bits`` and its count above, which cannot carry into the next competency while
+    every group has at most ``forms`` forms (one rating per competency each) and no value
+    above ``top`` — both checked, the second in the same query."""
+
+    forms: int
+    top: int
+
+    @property
+    def value_bits(self) -> int:
+        return (self.forms * self.top).bit_length()
+
+    @property
+    def count_bits(self) -> int:
+        return self.forms.bit_length()
+
+    @property
+    def width(self) -> int:
+        return self.value_bits + self.count_bits
+
+    @property
+    def per_sum(self) -> int:
+        return 62 // self.width
+
+
+def _layout(items: int, top: int, forms: int) -> _Layout | None:
+    """How to pack the ratings on SQLite (``forms``: the most submitted forms any person
+    has from one source), or None to sum each competency apart."""
+    if connection.vendor != "sqlite" or items < 2:
+        return None
+    # Twice the count read a moment before: room for forms submitted in between.
+    layout = _Layout(forms=2 * max(forms, 1), top=max(top, 1))
+    if layout.per_sum < 2 or -(-items // layout.per_sum) > items // 2:
+        return None
+    return layout
+
+
+def _packed_sql(
+    weights_h: dict[int, int], ids: Sequence[int] | None, layout: _Layout | None = None
+) -> tuple[str, list[int]]:
     """Per reviewee and source: each competency's packed sum, and the source score's
     numerator Σ(weight × mean), denominator Σ weight, Σ mean and the number of rated
-    competencies, with mean = round_half_up(100 × total ÷ n) in whole hundredths."""
+    competencies, with mean = round_half_up(100 × total ÷ n) in whole hundredths. With a
+    ``layout`` (SQLite) the competencies are summed several to an integer and unpacked
+    per group; the last column is then the group's highest value, to check the layout."""
     rating, form = Rating._meta.db_table, ReviewForm._meta.db_table
-    if connection.vendor == "postgresql":
-        column = f"SUM(r.value + {PACK}) FILTER (WHERE r.item_id = %s)"
-    else:
-        column = f"SUM((r.item_id = %s) * (r.value + {PACK}))"
     items = list(weights_h)
     packed = [f"p{i}" for i in range(len(items))]
     means = [
         f"((200 * ({p} %% {PACK}) + {p} / {PACK}) / NULLIF(2 * ({p} / {PACK}), 0))" for p in packed
     ]
-    rated = [f"COALESCE(SIGN({m}), 0)" for m in means]
+    rated = [f"CASE WHEN {m} IS NULL THEN 0 ELSE 1 END" for m in means]
     num = " + ".join(
         f"COALESCE({weights_h[item]} * {m}, 0)" for item, m in zip(items, means, strict=True)
     )
     den = " + ".join(f"{weights_h[item]} * {r}" for item, r in zip(items, rated, strict=True))
     among = f" AND f.reviewee_id IN ({', '.join(['%s'] * len(ids))})" if ids is not None else ""
-    inner = ", ".join(f"{column} AS {p}" for p in packed)
+    grouped = (
+        f"FROM {rating} r JOIN {form} f ON f.id = r.form_id "
+        f"WHERE f.cycle_id = %s AND f.status = %s{among} GROUP BY f.reviewee_id, f.source"
+    )
+    if layout is None:
+        if connection.vendor == "postgresql":
+            column = f"SUM(r.value + {PACK}) FILTER (WHERE r.item_id = %s)"
+        else:
+            column = f"SUM((r.item_id = %s) * (r.value + {PACK}))"
+        inner = ", ".join(f"{column} AS {p}" for p in packed)
+        source = f"(SELECT f.reviewee_id AS e, f.source AS s, {inner} {grouped})"
+    else:
+        return _layout_sql(weights_h, items, grouped, layout), items
     sql = (
         f"SELECT e, s, {', '.join(packed)}, {num}, {den}, "  # noqa: S608 - generated from integers
         f"{' + '.join(f'COALESCE({m}, 0)' for m in means)}, {' + '.join(rated)} "
-        f"FROM (SELECT f.reviewee_id AS e, f.source AS s, {inner} "
-        f"FROM {rating} r JOIN {form} f ON f.id = r.form_id "
-        f"WHERE f.cycle_id = %s AND f.status = %s{among} "
-        f"GROUP BY f.reviewee_id, f.source) x"
+        f"FROM {source} x"
     )
     return sql, items
 
 
+def _layout_sql(weights_h: dict[int, int], items: list[int], grouped: str, layout: _Layout) -> str:
+    """Per reviewee and source: the packed sums (``_Layout``), the source score's parts as
+    in ``_packed_sql`` and the group's highest value. Each step is materialised, so that
+    SQLite unpacks every sum and works out every mean once per group, not once per use."""
+    width, bits, k = layout.width, layout.value_bits, layout.per_sum
+    value_mask, count_mask = (1 << bits) - 1, (1 << layout.count_bits) - 1
+    sums, parts = [], []
+    for start in range(0, len(items), k):
+        part = items[start : start + k]
+        x = f"x{len(sums)}"
+        whens = " ".join(
+            f"WHEN {int(item)} THEN (r.value + {1 << bits}) << {j * width}"
+            for j, item in enumerate(part)
+        )
+        sums.append(f"SUM(CASE r.item_id {whens} ELSE 0 END) AS {x}")
+        parts += [
+            f"({x} >> {j * width}) & {value_mask} AS t{start + j}, "
+            f"({x} >> {j * width + bits}) & {count_mask} AS n{start + j}"
+            for j in range(len(part))
+        ]
+    xs = ", ".join(f"x{i}" for i in range(len(sums)))
+    means = [f"(200 * t{i} + n{i}) / NULLIF(2 * n{i}, 0) AS m{i}" for i in range(len(items))]
+    weighted = [(weights_h[item], f"m{i}") for i, item in enumerate(items)]
+    num = " + ".join(f"COALESCE({w} * {m}, 0)" for w, m in weighted)
+    den = " + ".join(f"{w} * ({m} IS NOT NULL)" for w, m in weighted)
+    plain = " + ".join(f"COALESCE({m}, 0)" for _w, m in weighted)
+    rated = " + ".join(f"({m} IS NOT NULL)" for _w, m in weighted)
+    return (
+        f"WITH g AS MATERIALIZED (SELECT f.reviewee_id AS e, f.source AS s, "  # noqa: S608
+        f"{', '.join(sums)}, MAX(r.value) AS top {grouped}), "
+        f"u AS MATERIALIZED (SELECT e, s, top, {xs}, {', '.join(parts)} FROM g), "
+        f"m AS MATERIALIZED (SELECT e, s, top, {xs}, {', '.join(means)} FROM u) "
+        f"SELECT e, s, {xs}, {num}, {den}, {plain}, {rated}, top FROM m"
+    )
+
+
 def rating_means(
-    cycle: Cycle, weights_h: dict[int, int], ids: Sequence[int] | None, *, normalise: bool
+    cycle: Cycle,
+    weights_h: dict[int, int],
+    ids: Sequence[int] | None,
+    *,
+    normalise: bool,
+    top: int | None = None,
+    forms: int = 0,
 ) -> Means:
     """(reviewee, source) → their ratings of the template's competencies (``weights_h``:
     competency → weight in hundredths) from submitted forms, and the source score. One
     pass over the ratings, grouped by person and source as a plain ``GROUP BY`` would,
-    with one packed sum per competency; the score is worked out in the same query. With
-    ``normalise``, each rater's ratings are z-normalised first
+    with one packed sum per competency (on SQLite, for a whole cycle, several competencies
+    to a sum when ratings up to ``top`` from at most ``forms`` forms per person and
+    source fit: ``_Layout``; ``None``: never); the score is worked out in the
+    same query. With ``normalise``, each rater's ratings are z-normalised first
     (``reliability.normalise_ratings``), which needs every rating of the cycle."""
     if normalise:
         return _normalised_means(cycle, weights_h, ids)
     if (ids is not None and not ids) or not weights_h:
         return {}
-    sql, items = _packed_sql(weights_h, ids)
+    layout = None
+    if ids is None and top is not None:
+        layout = _layout(len(weights_h), top, forms)
+    sql, items = _packed_sql(weights_h, ids, layout)
+    params = [cycle.pk, FormStatus.SUBMITTED, *(ids or ())]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*items, cycle.pk, FormStatus.SUBMITTED, *(ids or ())])
+        cursor.execute(sql, params if layout else [*items, *params])
         rows = cursor.fetchall()
     width = len(items)
+    if layout is not None:
+        if any(row[-1] > layout.top for row in rows):
+            # A rating above the scale's top: sum each competency apart instead.
+            return rating_means(cycle, weights_h, ids, normalise=False, top=None)
+        rows = [row[:-1] for row in rows]
+        width = -(-len(items) // layout.per_sum)
     found: Means = {}
     for row in rows:
         num, den, plain, rated = row[2 + width :]
@@ -369,7 +536,9 @@ def rating_means(
             score = half_up(int(num), int(den))
         else:
             score = half_up(int(plain), int(rated))
-        found[(row[0], row[1])] = SourceRatings(items, row[2 : 2 + width], score_h=score)
+        found[(row[0], row[1])] = SourceRatings(
+            items, row[2 : 2 + width], score_h=score, layout=layout
+        )
     return found
 
 

@@ -65,6 +65,7 @@ from perfcycle.core.batch import without_gc
 from perfcycle.core.errors import DomainError
 from perfcycle.cycles.models import Cycle, GradeBand
 from perfcycle.evaluation import score_inputs as inputs
+from perfcycle.evaluation.goal_points import goal_points_keep
 from perfcycle.evaluation.models import ReviewSource, ReviewTemplate, TemplateCompetency
 from perfcycle.evaluation.score_inputs import (
     NORMALISE_MIN_RATEES,  # noqa: F401 - the normalisation preview reads it from here
@@ -187,8 +188,7 @@ class _Evidence:
     """One person's inputs and the numbers worked out from them, kept so that the
     explanation can be written out later from exactly what was used."""
 
-    goals: list[GoalRow]
-    goal_points: list[tuple[Decimal | None, Decimal | None, Decimal | None]]
+    goal_source: _GoalSource
     means: dict[str, inputs.SourceRatings]  # the sources that count
     submitted: dict[str, int]
     withheld: dict[str, bool]
@@ -228,10 +228,12 @@ class PersonScore:
     def goals(self) -> list[GoalLine]:
         evidence = self._evidence
         assert evidence is not None
-        return [
-            _goal_line(goal, *points)
-            for goal, points in zip(evidence.goals, evidence.goal_points, strict=True)
-        ]
+        rules: dict[tuple[Any, ...], Rule] = {}
+        lines = []
+        for goal in evidence.goal_source.rows(self.employee_id):
+            rule = rules.get(goal.rule_key) or rules.setdefault(goal.rule_key, goal.rule())
+            lines.append(_goal_line(goal, *_goal_points(goal, rule)))
+        return lines
 
     @cached_property
     def competencies(self) -> list[CompetencyLine]:
@@ -590,9 +592,19 @@ def _cycle_scores(
     setting = _setting(cycle, normalise)
     ids = None if employee_ids is None else sorted(set(employee_ids))
     people = inputs.people(cycle, ids)
-    goals = inputs.goals(cycle, ids)
-    means = inputs.rating_means(cycle, setting.item_weights_h, ids, normalise=normalise)
+    goals = inputs.goal_weights(cycle, ids)
+    worked = _work_out_points(cycle, ids, goals)
+    overrides = inputs.goal_overrides(cycle, ids)
     counts, pending = inputs.form_counts(cycle, ids)
+    means = inputs.rating_means(
+        cycle,
+        setting.item_weights_h,
+        ids,
+        normalise=normalise,
+        top=setting.template.rating_max,
+        forms=max((n for found in counts.values() for n in found.values()), default=0),
+    )
+    goal_source = _GoalSource(cycle, ids)
 
     template = setting.template
     source_weights = setting.source_weights
@@ -600,7 +612,6 @@ def _cycle_scores(
     source_weights_h = {s: hundredths(w) for s, w in source_weights.items()}
     goals_weight_h = hundredths(template.goals_weight)
     competencies_weight_h = hundredths(template.competencies_weight)
-    rules: dict[tuple[Any, ...], Rule] = {}
     peer_withheld_text = _(
         "Peer ratings are withheld: fewer than %(minimum)d peers have answered."
     ) % {"minimum": setting.minimum}
@@ -608,21 +619,20 @@ def _cycle_scores(
     results: dict[int, PersonScore] = {}
     for person in people:
         emp_id = person.employee_id
-        goal_rows = goals.get(emp_id, [])
-        goal_points = []
+        goal_rows = goals.get(emp_id, ())
         goal_parts: list[tuple[int, int]] = []
         missing: list[str] = []
-        for goal in goal_rows:
-            key = goal.rule_key
-            rule = rules.get(key)
-            if rule is None:
-                rule = rules[key] = goal.rule()
-            found = _goal_points(goal, rule)
-            goal_points.append(found)
-            if found[1] is None:
-                missing.append(_("Goal “%(title)s” has no score yet.") % {"title": goal.title})
+        for goal_id, _emp, weight_h, points_h, kept, title in goal_rows:
+            override = overrides.get(goal_id)
+            if override is not None:
+                points_h = hundredths(override)
+            elif not kept:
+                points_h, title = worked[goal_id]
+            if points_h is None:
+                text = _("Goal “%(title)s” has no score yet.")
+                missing.append(text % {"title": title})
             else:
-                goal_parts.append((hundredths(goal.weight), hundredths(found[1])))
+                goal_parts.append((weight_h, points_h))
         goals_h = weighted_h(goal_parts)
         if not goal_rows and template.goals_weight:
             missing.append(_("No goals in this cycle."))
@@ -695,8 +705,7 @@ def _cycle_scores(
             missing=missing,
             _setting=setting,
             _evidence=_Evidence(
-                goals=goal_rows,
-                goal_points=goal_points,
+                goal_source=goal_source,
                 means=person_means,
                 submitted=submitted,
                 withheld=withheld,
@@ -705,6 +714,52 @@ def _cycle_scores(
             ),
         )
     return results
+
+
+def _work_out_points(
+    cycle: Cycle, ids: list[int] | None, goals: dict[int, list[inputs.GoalWeight]]
+) -> dict[int, tuple[int | None, str]]:
+    """Goal id → (the rule's points in hundredths or None, the title), for the goals whose
+    points the database does not keep for the current rules; what is worked out for KPI
+    goals is kept for next time (``goal_points.goal_points_keep``)."""
+    wanted = [goal[0] for found in goals.values() for goal in found if not goal[4]]
+    if not wanted:
+        return {}
+    total = sum(len(found) for found in goals.values())
+    # Most of the cycle: read it all rather than list the ids.
+    rows = inputs.goals(cycle, ids, goal_ids=None if 2 * len(wanted) > total else wanted)
+    wanted_set = set(wanted)
+    rules: dict[tuple[Any, ...], Rule] = {}
+    worked: dict[int, tuple[int | None, str]] = {}
+    keep: list[tuple[int, int, Decimal | None]] = []
+    for found in rows.values():
+        for goal in found:
+            if goal.pk not in wanted_set:
+                continue
+            key = goal.rule_key
+            rule = rules.get(key)
+            if rule is None:
+                rule = rules[key] = goal.rule()
+            points = _goal_points(goal, rule)[0]
+            worked[goal.pk] = (None if points is None else hundredths(points), goal.title)
+            if goal.kind == GoalKind.KPI:
+                keep.append((goal.pk, goal.inputs_stamp, points))
+    goal_points_keep(keep)
+    return worked
+
+
+class _GoalSource:
+    """Every goal row of one scoring call, read in full only when an explanation is first
+    written out (one query for everyone scored together)."""
+
+    def __init__(self, cycle: Cycle, ids: list[int] | None) -> None:
+        self._cycle, self._ids = cycle, ids
+        self._rows: dict[int, list[GoalRow]] | None = None
+
+    def rows(self, employee_id: int) -> list[GoalRow]:
+        if self._rows is None:
+            self._rows = inputs.goals(self._cycle, self._ids)
+        return self._rows.get(employee_id, [])
 
 
 def person_score(cycle: Cycle, employee: Employee, *, normalise: bool | None = None) -> PersonScore:

@@ -262,6 +262,14 @@ class Goal(ScoringFields, VersionedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # A KPI goal's points under its rule, kept by the scoring service
+    # (``evaluation.goal_points``) so that scoring a whole cycle need not read and score every
+    # input again. Valid only while ``cached_rules`` equals ``planning.scoring.RULES_VERSION``:
+    # the database itself (a trigger, migration 0003) clears ``cached_rules`` and bumps
+    # ``inputs_stamp`` whenever a scoring input of the row changes, whoever writes it.
+    cached_points = models.DecimalField(null=True, blank=True, editable=False, **POINTS)
+    cached_rules = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    inputs_stamp = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     objects = GoalQuerySet.as_manager()
 

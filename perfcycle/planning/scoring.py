@@ -35,6 +35,9 @@ from django.utils.translation import gettext_lazy as _
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
+# Raise when a change here changes any goal's points: points the database keeps for an
+# earlier version are then scored again (``Goal.cached_rules``).
+RULES_VERSION = 1
 PLACES = Decimal("0.01")
 
 

@@ -148,3 +148,60 @@ def test_scores_match_the_decimal_reference(company, world, forms):
     # The explanation agrees with the numbers it explains.
     data = score.as_dict()
     assert data["competencies_rating"] == (None if rating is None else str(rating))
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    forms=st.lists(
+        st.tuples(
+            st.sampled_from(SOURCES),
+            st.lists(st.one_of(st.none(), st.integers(0, 7)), min_size=4, max_size=4),
+        ),
+        max_size=14,
+    )
+)
+def test_packed_ratings_match_the_competency_sums(company, world, forms):
+    """SQLite packs several competencies into one sum for a whole cycle; the means, counts
+    and source scores equal those summed competency by competency (PostgreSQL always
+    sums them apart), and a value above the scale's top falls back to that."""
+    from perfcycle.evaluation.score_inputs import rating_means
+
+    cycle, items, people = world["cycle"], world["items"], world["people"]
+    ReviewForm.objects.filter(cycle=cycle).delete()
+    for n, (source, values) in enumerate(forms):
+        form = ReviewForm.objects.create(
+            cycle=cycle,
+            reviewee=people[n % 2],
+            reviewer=EmployeeFactory(),
+            source=source,
+            status=FormStatus.SUBMITTED,
+        )
+        Rating.objects.bulk_create(
+            [
+                Rating(form=form, item=item, value=value)
+                for item, value in zip(items, values, strict=True)
+                if value is not None
+            ]
+        )
+    weights = {item.pk: int(item.weight * 100) for item in items}
+    most = max(_form_counts(cycle).values(), default=0)
+    packed = rating_means(cycle, weights, None, normalise=False, top=5, forms=most)
+    plain = rating_means(cycle, weights, None, normalise=False, top=None)
+    assert packed.keys() == plain.keys()
+    for key, found in plain.items():
+        assert packed[key].score_h == found.score_h
+        assert packed[key].means() == found.means()
+
+
+def _form_counts(cycle):
+    from collections import Counter
+
+    return Counter(
+        ReviewForm.objects.filter(cycle=cycle, status=FormStatus.SUBMITTED).values_list(
+            "reviewee_id", "source"
+        )
+    )
