@@ -23,5 +23,6 @@ urlpatterns = [
     path("improve/", include("perfcycle.improvement.urls")),
     path("admin/audit/", include("perfcycle.audit.urls")),
     path("notifications/", include("perfcycle.notifications.urls")),
+    path("privacy/", include("perfcycle.privacy.urls")),
     path("api/v1/", api.urls),
 ]

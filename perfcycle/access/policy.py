@@ -177,6 +177,9 @@ class Action(StrEnum):
     TREND_PERSON_VIEW = "insights.trend.person"
     TREND_DEPARTMENT_VIEW = "insights.trend.department"
     PROCESS_HEALTH_VIEW = "insights.health.view"
+    # Personal data (PIPL / GDPR): a copy of everything about a person; erasure.
+    PERSONAL_DATA_EXPORT = "privacy.personal_data.export"
+    PERSONAL_DATA_ERASE = "privacy.personal_data.erase"
 
 
 _TEAM = frozenset({Grant.HR, Grant.SELF, Grant.DIRECT, Grant.INDIRECT})
@@ -319,6 +322,10 @@ RULES: Mapping[Action, frozenset[Grant]] = {
     Action.TREND_PERSON_VIEW: _TEAM,
     Action.TREND_DEPARTMENT_VIEW: frozenset({Grant.HR, Grant.MANAGER}),
     Action.PROCESS_HEALTH_VIEW: frozenset({Grant.HR, Grant.MANAGER}),
+    # Personal data: a person may download a copy of their own data (the access right);
+    # HR may for anyone, and alone may erase a departed person's personal data.
+    Action.PERSONAL_DATA_EXPORT: frozenset({Grant.HR, Grant.SELF}),
+    Action.PERSONAL_DATA_ERASE: _HR,
 }
 
 

@@ -87,3 +87,25 @@ class ApiToken(models.Model):
     @staticmethod
     def generate() -> str:
         return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+class SignInFailure(models.Model):
+    """A failed sign-in, kept for the sign-in throttle (``perfcycle.accounts.throttle``).
+
+    Rows older than twice the lockout period no longer count and are deleted as new
+    failures come in; the audit trail keeps the lasting record.
+    """
+
+    at = models.DateTimeField(default=timezone.now)
+    username = models.CharField(max_length=150)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username", "at"], name="signin_failure_name_at"),
+            models.Index(fields=["ip_address", "at"], name="signin_failure_ip_at"),
+            models.Index(fields=["at"], name="signin_failure_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username or '-'} @ {self.ip_address or '-'} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -19,6 +19,7 @@ from perfcycle.api.monitoring import router as monitoring_router
 from perfcycle.api.notifications import router as notifications_router
 from perfcycle.api.org import router as org_router
 from perfcycle.api.planning import router as planning_router
+from perfcycle.api.privacy import router as privacy_router
 from perfcycle.api.proposals import router as proposals_router
 from perfcycle.api.retrospective import router as retrospective_router
 from perfcycle.api.rewards import router as rewards_router
@@ -62,3 +63,4 @@ api.add_router("/", improvement_router)
 api.add_router("/", retrospective_router)
 api.add_router("/", insights_router)
 api.add_router("/", notifications_router)
+api.add_router("/", privacy_router)

@@ -37,6 +37,8 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "login_failed", _("sign-in failed")
     LOGOUT = "logout", _("signed out")
     ACCESS_DENIED = "access_denied", _("access denied")
+    BACKUP = "backup", _("backed up")
+    RESTORE = "restore", _("restored")
 
 
 class AuditSource(models.TextChoices):

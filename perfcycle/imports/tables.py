@@ -1,17 +1,26 @@
-"""Reading spreadsheets safely: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) and XLSX.
+"""Reading spreadsheets safely: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030, UTF-16 with BOM)
+and XLSX (the first sheet, read by ``perfcycle.imports.workbooks``).
 
 Every stage's import reads its file through ``read_table`` and reports problems as
-``RowError`` values (line, column, reason), so all imports speak alike. Files are
-checked before parsing: size, type by content rather than by name, and for XLSX the
-zip directory (entry count and expansion ratio) so a zip bomb is refused cheaply.
-openpyxl parses XML through defusedxml when it is installed, which it is.
+``RowError`` values (line, column, reason), so all imports speak alike. A file is
+refused as a whole, with a message that says why and what to do, before it can cost
+much time or memory: its **size** first (``PERFCYCLE_IMPORT_MAX_BYTES``; the upload
+forms and the API check it before reading the upload), then its **type by content**,
+never by name (an XLSX called ``.csv`` is read as XLSX; an old ``.xls``, a
+password-protected workbook, a PDF or a picture, a web page saved as ``.xls`` are each
+named), then the limits of ``perfcycle.imports.limits`` while it is read. CSV text in an
+encoding we cannot tell from GBK by its bytes (Latin-1, Windows-1252) is refused with
+the encodings we read, rather than imported as nonsense characters.
+
+Text that begins like a formula (``=``, ``+``, ``-``, ``@``) is imported as text: it is
+harmless in the database and in the pages (escaped), and every export neutralises it
+(``perfcycle.imports.writing.safe_text``).
 """
 
 from __future__ import annotations
 
 import csv
-import io
-import zipfile
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,15 +29,38 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from perfcycle.core.errors import ValidationFailed
+from perfcycle.imports.limits import (
+    BLANK,
+    MAX_COLUMNS,
+    MAX_LINE_CHARS,
+    MAX_LINES,
+    Sheet,
+    cell_too_long,
+    column_letter,
+    refuse,
+    too_many_columns,
+    too_many_lines,
+)
+from perfcycle.imports.workbooks import xlsx_sheet
 
-XLSX_MAX_ENTRIES = 200
-XLSX_MAX_UNCOMPRESSED = 400 * 1024 * 1024
-XLSX_MAX_RATIO = 200
-# Parts smaller than this are too small to matter, whatever their compression ratio.
-XLSX_RATIO_FLOOR = 1024 * 1024
 CSV_DELIMITERS = (",", ";", "\t")
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+# The stream an encrypted (password-protected) Office file keeps its content in.
+OLE_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+# Files people upload by mistake, known by their first bytes.
+NOT_SPREADSHEETS = (
+    (b"%PDF", "PDF"),
+    (b"\x89PNG", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF8", "GIF"),
+    (b"{\\rtf", "RTF"),
+    (b"\x1f\x8b", "gzip"),
+    (b"Rar!", "RAR"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip"),
+)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
 @dataclass(frozen=True)
@@ -56,8 +88,29 @@ class Table:
         return len(self.rows)
 
 
-def _refuse(message: str) -> ValidationFailed:
-    return ValidationFailed(message, code="bad_file", details={"errors": []})
+# CSV -----------------------------------------------------------------------------------
+
+
+def _bad_encoding() -> ValidationFailed:
+    return refuse(
+        _(
+            "The file's text is in an encoding we cannot read. Save it as CSV in UTF-8 "
+            "(Excel: “CSV UTF-8”), GBK/GB18030, or UTF-16 with a byte-order mark, or as XLSX."
+        )
+    )
+
+
+def _plausibly_chinese(text: str) -> bool:
+    """Whether text read as GB18030 is Chinese rather than another 8-bit encoding that
+    happens to decode: Latin-1 or Windows-1252 text (``Müller``) decodes to rare
+    characters, never to any of the common ones of GB2312, which Chinese text always has."""
+    for match in _NON_ASCII.finditer(text):
+        try:
+            match.group().encode("gb2312")
+        except UnicodeEncodeError:
+            continue
+        return True
+    return text.isascii()
 
 
 def _decode_csv(data: bytes) -> tuple[str, str]:
@@ -71,10 +124,13 @@ def _decode_csv(data: bytes) -> tuple[str, str]:
         attempts = [(data, "utf-8", "utf-8"), (data, "gb18030", "gbk")]
     for raw, codec, name in attempts:
         try:
-            return raw.decode(codec), name
+            text = raw.decode(codec)
         except UnicodeDecodeError:
             continue
-    raise _refuse(_("The file is neither UTF-8 nor GBK text. Save it as CSV (UTF-8) or XLSX."))
+        if name == "gbk" and not _plausibly_chinese(text):
+            break
+        return text, name
+    raise _bad_encoding()
 
 
 def _delimiter(text: str) -> str:
@@ -84,7 +140,8 @@ def _delimiter(text: str) -> str:
     standard library's sniffer is not used: it guesses quoting too, and guesses it
     wrong when the sample has no quotes.)
     """
-    for line in text.splitlines():
+    for match in _LINE.finditer(text, 0, 65536):
+        line = match.group()
         if line.strip():
             counts = {d: line.count(d) for d in CSV_DELIMITERS}
             best = max(CSV_DELIMITERS, key=lambda d: counts[d])
@@ -92,91 +149,116 @@ def _delimiter(text: str) -> str:
     return ","
 
 
-def _csv_rows(data: bytes) -> tuple[list[list[str]], str]:
+def _lines(text: str) -> Iterator[str]:
+    """The text's physical lines (ended by CR LF, LF or CR, as the csv module wants them),
+    each refused beyond ``MAX_LINE_CHARS``, so that one endless line cannot become
+    millions of cells before it is counted. (Not ``io.StringIO``: it copies the text at
+    four bytes a character.)"""
+    for number, match in enumerate(_LINE.finditer(text), start=1):
+        line = match.group()
+        if len(line) > MAX_LINE_CHARS:
+            raise refuse(
+                _("Line %(line)d is longer than %(max)s characters.")
+                % {"line": number, "max": f"{MAX_LINE_CHARS:,}"}
+            )
+        yield line
+
+
+def _csv_rows(data: bytes) -> Sheet:
+    binary = _("The file contains binary data; it is not a CSV file.")
+    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Text in UTF-16 or UTF-32 without a byte-order mark has a NUL beside every
+        # Latin letter; anything else with NULs is not text at all.
+        if data[:256].count(0) * 4 > len(data[:256]):
+            raise _bad_encoding()
+        raise refuse(binary)
     text, encoding = _decode_csv(data)
     if "\x00" in text:
-        raise _refuse(_("The file contains binary data; it is not a CSV file."))
-    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=_delimiter(text))
+        raise refuse(binary)
+    reader = csv.reader(_lines(text), csv.excel, delimiter=_delimiter(text))
+    rows: list[list[str]] = []
+    append = rows.append
     try:
-        return [list(row) for row in reader], encoding
+        for row in reader:
+            if len(row) > MAX_COLUMNS:
+                raise too_many_columns(len(rows) + 1)
+            append(row or BLANK)
+            if len(rows) > MAX_LINES:
+                raise too_many_lines()
     except csv.Error as exc:
-        raise _refuse(_("The CSV file could not be read: %(error)s") % {"error": exc}) from exc
+        if "field larger than field limit" in str(exc):
+            raise cell_too_long(len(rows) + 1) from exc
+        raise refuse(_("The CSV file could not be read: %(error)s") % {"error": exc}) from exc
+    return Sheet(rows, "csv", encoding)
 
 
-def _check_zip(data: bytes) -> None:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise _refuse(_("The file is not a valid XLSX workbook.")) from exc
-    infos = archive.infolist()
-    if len(infos) > XLSX_MAX_ENTRIES:
-        raise _refuse(_("The workbook has too many parts to be a spreadsheet."))
-    total = sum(info.file_size for info in infos)
-    compressed = sum(info.compress_size for info in infos) or 1
-    # Each part on its own as well as the whole: a bomb padded with incompressible
-    # parts has a harmless overall ratio.
-    bomb = any(
-        info.file_size > XLSX_RATIO_FLOOR
-        and info.file_size / max(info.compress_size, 1) > XLSX_MAX_RATIO
-        for info in infos
-    )
-    if bomb or total > XLSX_MAX_UNCOMPRESSED or total / compressed > XLSX_MAX_RATIO:
-        raise _refuse(_("The workbook expands to an unreasonable size and was refused."))
-    names = {info.filename for info in infos}
-    if "[Content_Types].xml" not in names:
-        raise _refuse(_("The file is not a valid XLSX workbook."))
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        text = value.isoformat()
-        return text[:10] if text.endswith("T00:00:00") else text
-    return str(value).strip()
-
-
-def _xlsx_rows(data: bytes) -> list[list[str]]:
-    _check_zip(data)
-    from openpyxl import load_workbook
-
-    # openpyxl raises many types for broken files, and in read-only mode it parses the
-    # sheet lazily, so a broken sheet fails while its rows are read.
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:
-        raise _refuse(_("The file is not a valid XLSX workbook.")) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    except Exception as exc:
-        raise _refuse(_("The file is not a valid XLSX workbook.")) from exc
-    finally:
-        workbook.close()
+# Any file ------------------------------------------------------------------------------
 
 
 def check_size(size: int) -> None:
     """Refuse a file larger than ``PERFCYCLE_IMPORT_MAX_BYTES`` (callers check uploads early)."""
     limit = settings.PERFCYCLE_IMPORT_MAX_BYTES
     if size > limit:
-        raise _refuse(
-            _("The file is larger than %(limit)d MB.") % {"limit": limit // (1024 * 1024)}
+        raise refuse(_("The file is larger than %(limit)d MB.") % {"limit": limit // (1024 * 1024)})
+
+
+def _check_kind(data: bytes) -> None:
+    """Refuse, by name, the files that are not spreadsheets and are often mistaken for one."""
+    for magic, kind in NOT_SPREADSHEETS:
+        if data.startswith(magic):
+            raise refuse(
+                _("This is a %(kind)s file, not a spreadsheet; upload CSV or XLSX.")
+                % {"kind": kind}
+            )
+    start = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith((b"<!doctype html", b"<html", b"<table")):
+        raise refuse(
+            _(
+                "This file is a web page (HTML), as some systems export “Excel” files; "
+                "open it in Excel and save it as XLSX, or export CSV."
+            )
+        )
+    if start.startswith(b"<?xml"):
+        raise refuse(
+            _("This is an XML file, not a spreadsheet; open it in Excel and save it as XLSX.")
         )
 
 
-def read_rows(data: bytes, filename: str = "") -> tuple[list[list[str]], str, str]:
-    """Raw rows of a file, recognised by content: (rows, format, encoding)."""
+def _read(data: bytes) -> Sheet:
     check_size(len(data))
     if not data.strip():
-        raise _refuse(_("The file is empty."))
+        raise refuse(_("The file is empty."))
     if data.startswith(ZIP_MAGIC):
-        return _xlsx_rows(data), "xlsx", ""
+        return xlsx_sheet(data)
     if data.startswith(OLE_MAGIC):
-        raise _refuse(_("Old Excel files (.xls) are not supported; save the sheet as XLSX."))
-    rows, encoding = _csv_rows(data)
-    return rows, "csv", encoding
+        if OLE_ENCRYPTED in data:
+            raise refuse(
+                _(
+                    "The workbook is protected with a password; remove the password "
+                    "(File → Info → Protect Workbook) and save it again."
+                )
+            )
+        raise refuse(_("Old Excel files (.xls) are not supported; save the sheet as XLSX."))
+    _check_kind(data)
+    return _csv_rows(data)
+
+
+def read_rows(data: bytes, filename: str = "") -> tuple[list[list[str]], str, str]:
+    """Raw rows of a file, recognised by content: (rows, format, encoding). A cell with no
+    usable value (a formula saved without its result, an error) refuses the file."""
+    sheet = _read(data)
+    if sheet.bad_cells:
+        raise ValidationFailed(
+            _("The file has cells without a usable value."),
+            code="bad_file",
+            details={
+                "errors": [
+                    RowError(line, column_letter(index), message).as_dict()
+                    for (line, index), message in sorted(sheet.bad_cells.items())
+                ]
+            },
+        )
+    return sheet.rows, sheet.format, sheet.encoding
 
 
 def normalise_header(text: str) -> str:
@@ -194,14 +276,16 @@ def read_table(
 
     ``columns`` maps each canonical name to the headers accepted for it (English and
     Chinese). A missing required column, an unknown or repeated header refuses the
-    file with every problem named.
+    file with every problem named; so does a cell with no usable value (a formula saved
+    without its result, an error value) in the header or in a column that is imported.
     """
-    rows, fmt, encoding = read_rows(data, filename)
+    sheet = _read(data)
+    rows, fmt, encoding = sheet.rows, sheet.format, sheet.encoding
     # The header is the first line that is not blank; blank lines are skipped but keep
     # their line numbers, so every line number reported is the one the user sees.
     start = next((i for i, row in enumerate(rows) if any(cell.strip() for cell in row)), None)
     if start is None:
-        raise _refuse(_("The file is empty."))
+        raise refuse(_("The file is empty."))
     header_line = start + 1
     aliases: dict[str, str] = {}
     for canonical, names in columns.items():
@@ -223,12 +307,22 @@ def read_table(
     for name in required:
         if name not in positions:
             errors.append(RowError(header_line, name, _("Required column is missing.")))
+    names = {index: name for name, index in positions.items()}
+    bad_cells = [
+        RowError(line, names.get(index) or column_letter(index), message)
+        for (line, index), message in sorted(sheet.bad_cells.items())
+        if line <= header_line or index in names
+    ]
+    errors += [e for e in bad_cells if e.line <= header_line]
     if errors:
         raise ValidationFailed(
             _("The file's header row has problems."),
             code="bad_header",
             details={"errors": [e.as_dict() for e in errors]},
         )
+    if bad_cells:
+        data_rows = sum(1 for row in rows[start + 1 :] if any(cell.strip() for cell in row))
+        raise rejected(bad_cells, rows=data_rows)
     table = Table(columns=list(positions), encoding=encoding, format=fmt)
     for line, raw_row in enumerate(rows[start + 1 :], start=header_line + 1):
         if not any(cell.strip() for cell in raw_row):

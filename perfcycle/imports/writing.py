@@ -7,10 +7,13 @@ Every stage's export writes through ``xlsx_write`` (or ``xlsx_temporary_file`` a
   is appended, so memory stays flat however many rows there are, as long as ``rows`` is
   an iterator (a queryset read with ``.iterator()``, a generator) rather than a list.
 - **Text stays text**: a text that a spreadsheet program would read as a formula (it
-  begins with = + - @, a tab or a carriage return) is stored as explicit text and
-  prefixed with a single quote, so a name such as ``=HYPERLINK(...)`` stays a name; a
-  text that looks like an error value (``#N/A``) is stored as text too.
-- The header is bold and frozen; numbers (``Decimal``, ``int``) stay numbers.
+  begins with = + - @, a tab or a carriage return) is prefixed with a single quote, the
+  OWASP advice against formula ("CSV") injection, so a name such as ``=HYPERLINK(...)``
+  stays a name, also once someone edits the cell; a text that looks like an error value
+  (``#N/A``) is stored as text too. ``safe_text`` is the one place this rule lives: any
+  export that writes text for a spreadsheet, XLSX or CSV, passes every text through it.
+- The header is bold and frozen; numbers (``Decimal``, ``int``, ``float``, a negative
+  one too) stay numbers, never prefixed.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ SHEET_TITLE_FORBIDDEN = "[]:*?/\\'"
 
 
 def safe_text(value: str) -> str:
-    """``value`` as a spreadsheet program will show it, never evaluate it."""
+    """``value`` as a spreadsheet program will show it, never evaluate it: prefixed with a
+    single quote when it begins with = + - @, a tab or a carriage return."""
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
@@ -67,10 +71,8 @@ def xlsx_write(
         values = list(row)
         for i, value in enumerate(values):
             if isinstance(value, str):
-                if value.startswith(FORMULA_START):
-                    values[i] = "'" + value
-                elif value in ERROR_TEXTS:
-                    values[i] = _text_cell(sheet, value)
+                text = safe_text(value)
+                values[i] = _text_cell(sheet, text) if text in ERROR_TEXTS else text
         append(values)
         count += 1
     book.save(out)

@@ -29,6 +29,7 @@ from perfcycle.core.errors import DomainError
 from perfcycle.cycles.models import Cycle
 from perfcycle.imports.models import ImportFile, ImportKind, ImportStatus
 from perfcycle.imports.services import Runner, import_file_apply, import_file_check
+from perfcycle.imports.tables import check_size
 from perfcycle.monitoring import actuals, imports, pace
 from perfcycle.monitoring.models import Actual
 from perfcycle.monitoring.periods import cycle_periods
@@ -56,6 +57,14 @@ class ActualsImportForm(forms.Form):
         label=gettext_lazy("Cycle"), queryset=Cycle.objects.order_by("-start_date")
     )
     file = forms.FileField(label=gettext_lazy("File (CSV or XLSX)"))
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        try:
+            check_size(upload.size)  # before the file is read into memory
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return upload
 
 
 TABS = (

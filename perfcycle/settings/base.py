@@ -87,12 +87,14 @@ INSTALLED_APPS = [
     "perfcycle.insights",
     "perfcycle.dashboards",
     "perfcycle.notifications",
+    "perfcycle.privacy",
     "perfcycle.api",
     "perfcycle.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "perfcycle.accounts.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -102,6 +104,7 @@ MIDDLEWARE = [
     "perfcycle.accounts.middleware.UserLanguageMiddleware",
     "perfcycle.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "perfcycle.accounts.security.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -199,13 +202,40 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or DATA_DIR / "media")
 
+# Sessions (perfcycle/accounts/security.py): signed out after this long without a request,
+# and this long after signing in however active.
+PERFCYCLE_SESSION_IDLE_MINUTES = int(os.environ.get("PERFCYCLE_SESSION_IDLE_MINUTES", "30"))
+PERFCYCLE_SESSION_MAX_HOURS = int(os.environ.get("PERFCYCLE_SESSION_MAX_HOURS", "12"))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 60 * 60 * 12
+SESSION_COOKIE_AGE = 60 * 60 * PERFCYCLE_SESSION_MAX_HOURS
 CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+
+# The sign-in throttle (perfcycle/accounts/throttle.py): this many failures for one login
+# name, or from one address, within the lockout period lock it for the lockout period.
+PERFCYCLE_LOGIN_FAILURES = int(os.environ.get("PERFCYCLE_LOGIN_FAILURES", "5"))
+PERFCYCLE_LOGIN_IP_FAILURES = int(os.environ.get("PERFCYCLE_LOGIN_IP_FAILURES", "30"))
+PERFCYCLE_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("PERFCYCLE_LOGIN_LOCKOUT_MINUTES", "15"))
+# How many proxies in front append to X-Forwarded-For: the client's address is read that
+# many entries from the right (0: REMOTE_ADDR). Production assumes one (the TLS proxy).
+PERFCYCLE_PROXY_COUNT = int(os.environ.get("PERFCYCLE_PROXY_COUNT", "0"))
+
+# Headers. Nothing inline: scripts and styles come from /static/ only.
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+PERFCYCLE_CSP = os.environ.get(
+    "PERFCYCLE_CSP",
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'",
+)
+PERFCYCLE_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
 
 # Uploads: spreadsheets are read in memory up to this size; larger files are refused.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024

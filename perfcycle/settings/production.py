@@ -22,6 +22,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The TLS proxy appends the client's address to X-Forwarded-For (sign-in throttle).
+PERFCYCLE_PROXY_COUNT = int(os.environ.get("PERFCYCLE_PROXY_COUNT", "1"))
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),

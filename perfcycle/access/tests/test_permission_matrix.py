@@ -144,6 +144,8 @@ _row(Action.TARGET_PROPOSAL_DECIDE,   True,                       False,        
 _row(Action.TREND_PERSON_VIEW,        (True, True, True, True),   (True, True, True, False),      (True, False))
 _row(Action.TREND_DEPARTMENT_VIEW,    True,                       True,                           False)
 _row(Action.PROCESS_HEALTH_VIEW,      True,                       True,                           False)
+_row(Action.PERSONAL_DATA_EXPORT,     (True, True, True, True),   (True, False, False, False),    (True, False))
+_row(Action.PERSONAL_DATA_ERASE,      (True, True, True, True),   (False, False, False, False),   (False, False))
 # fmt: on
 
 
