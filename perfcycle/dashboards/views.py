@@ -52,7 +52,12 @@ def _my_charts(board: selectors.EmployeeDashboard) -> list[dict[str, Any]]:
     return bars
 
 
+# The home page's heatmap shows the people most behind; the team page shows everyone.
+HOME_HEATMAP_ROWS = 30
+
+
 def _team_heatmap(rows: list[pace.PersonPace]) -> Any:
+    rows = rows[:HOME_HEATMAP_ROWS]  # most behind first
     columns = pace.team_goal_columns(rows)
     if not rows or not columns:
         return None
@@ -120,6 +125,8 @@ def home(request: HttpRequest) -> HttpResponse:
         context["reports"] = list(selectors.team_queryset(me).order_by("name"))
         context["team_size"] = Employee.objects.active().subtree(me).count()
         context["team_heatmap"] = _team_heatmap(team.pace_rows)
+        context["team_heatmap_shown"] = HOME_HEATMAP_ROWS
+        context["team_heatmap_more"] = max(len(team.pace_rows) - HOME_HEATMAP_ROWS, 0)
         context["team_counts"] = [
             (label, pace.status_counts(team.pace_rows)[value])
             for value, label in pace.PaceStatus.choices

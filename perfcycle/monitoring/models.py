@@ -34,7 +34,8 @@ class ActualQuerySet(models.QuerySet):
 class Actual(models.Model):
     """One value of a goal for one period, as entered at one time."""
 
-    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="actuals")
+    # No index of its own: the constraints' indexes below start with the goal.
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="actuals", db_index=False)
     period = models.CharField(
         _("period"), max_length=16, help_text=_("2026-10, 2026-W43, 2026-Q4 or cycle")
     )

@@ -217,7 +217,8 @@ def team_participants(
     if me is not None and not is_hr(user):
         qs = qs.exclude(employee=me)
     if manager is not None:
-        qs = qs.filter(employee__path__startswith=manager.path).exclude(employee=manager)
+        below = Employee.objects.filter(path__startswith=manager.path).exclude(pk=manager.pk)
+        qs = qs.filter(employee_id__in=below.values("pk"))
     return qs
 
 

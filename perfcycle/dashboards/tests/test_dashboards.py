@@ -178,6 +178,31 @@ def test_manager_sees_only_their_line_behind_pace(company, as_user):
     assert "Sam Stranger" not in html
 
 
+def test_a_large_line_shows_the_people_most_behind_in_the_heatmap(company, as_user, settings):
+    from perfcycle.dashboards import views
+
+    today = timezone.localdate()
+    team = [EmployeeFactory(manager=company.manager, name=f"Member {n:02d}") for n in range(5)]
+    cycle = CycleFactory(
+        phase=Phase.IN_PROGRESS,
+        participants=[company.direct, *team],
+        start_date=today - dt.timedelta(days=60),
+        end_date=today + dt.timedelta(days=30),
+    )
+    for n, person in enumerate([company.direct, *team]):
+        goal = GoalFactory(cycle=cycle, employee=person, title="Sales")
+        type(goal).objects.filter(pk=goal.pk).update(current_value=D(n + 1))
+    views.HOME_HEATMAP_ROWS, before = 3, views.HOME_HEATMAP_ROWS
+    try:
+        html = section(page(as_user, company.user("manager")), "team-progress")
+    finally:
+        views.HOME_HEATMAP_ROWS = before
+    assert "off track: <strong>6</strong>" in html  # everyone counted
+    assert "Dan Direct" in html and "Member 00" in html and "Member 01" in html
+    assert "Member 04" not in html  # the least behind are on the team page only
+    assert "The 3 people most behind are shown; 3 more are on the team" in html
+
+
 def test_manager_feedback_talks_and_review_completion(company, as_user):
     cycle = CycleFactory(phase=Phase.RESULTS, participants=[company.direct, company.stranger])
     for person in (company.direct, company.stranger):

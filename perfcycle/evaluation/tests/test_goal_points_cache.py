@@ -4,7 +4,6 @@ worked out from other inputs."""
 
 from __future__ import annotations
 
-import importlib
 from decimal import Decimal as D
 
 import pytest
@@ -16,9 +15,10 @@ from perfcycle.evaluation.goal_points import goal_points_keep
 from perfcycle.evaluation.scores import cycle_scores
 from perfcycle.planning import scoring
 from perfcycle.planning.models import Goal
+from perfcycle.planning.triggers import GOAL_INPUTS
 from tests.factories import CycleFactory, EmployeeFactory, GoalFactory
 
-INPUTS = importlib.import_module("perfcycle.planning.migrations.0003_goal_points_cache").INPUTS
+INPUTS = GOAL_INPUTS
 
 # A new value for each input, different from what ``_goal`` writes.
 NEW_VALUES = {

@@ -1,0 +1,63 @@
+"""The database trigger that keeps ``Goal.cached_points`` honest (see
+``perfcycle.evaluation.goal_points``): whenever a scoring input of a goal changes, by the
+ORM, a bulk update or raw SQL, it clears ``cached_rules`` and bumps ``inputs_stamp``.
+
+Migrations call ``goal_trigger_create``. SQLite drops a table's triggers when a migration
+rebuilds the table (most field changes do), so a migration that alters ``planning_goal``
+must call it again afterwards; ``evaluation/tests/test_goal_points_cache.py`` fails if
+the trigger is missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# What a KPI goal's points depend on (``evaluation.scores._goal_points``).
+GOAL_INPUTS = [
+    "kind", "target", "current_value", "direction", "baseline", "threshold", "stretch",
+    "rule_type", "rule_floor", "rule_cap", "threshold_points", "bands",
+]  # fmt: skip
+
+PG_CREATE = """
+CREATE OR REPLACE FUNCTION planning_goal_inputs_changed() RETURNS trigger AS $$
+BEGIN
+    NEW.inputs_stamp := OLD.inputs_stamp + 1;
+    NEW.cached_rules := NULL;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS planning_goal_inputs_changed ON planning_goal;
+CREATE TRIGGER planning_goal_inputs_changed BEFORE UPDATE ON planning_goal FOR EACH ROW
+    WHEN ({changed}) EXECUTE FUNCTION planning_goal_inputs_changed();
+""".format(changed=" OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in GOAL_INPUTS))
+PG_DROP = """
+DROP TRIGGER IF EXISTS planning_goal_inputs_changed ON planning_goal;
+DROP FUNCTION IF EXISTS planning_goal_inputs_changed();
+"""
+SQLITE_CREATE = """
+CREATE TRIGGER planning_goal_inputs_changed AFTER UPDATE ON planning_goal FOR EACH ROW
+WHEN {changed}
+BEGIN
+    UPDATE planning_goal SET inputs_stamp = OLD.inputs_stamp + 1, cached_rules = NULL
+    WHERE id = NEW.id;
+END;
+""".format(changed=" OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in GOAL_INPUTS))  # noqa: S608 (column names)
+SQLITE_DROP = "DROP TRIGGER IF EXISTS planning_goal_inputs_changed;"
+
+
+def goal_trigger_create(apps: Any, schema_editor: Any) -> None:
+    """(Re)create the trigger: a ``RunPython`` operation."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(PG_CREATE)
+    elif vendor == "sqlite":
+        schema_editor.execute(SQLITE_DROP)
+        schema_editor.execute(SQLITE_CREATE)
+
+
+def goal_trigger_drop(apps: Any, schema_editor: Any) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(PG_DROP)
+    elif vendor == "sqlite":
+        schema_editor.execute(SQLITE_DROP)
