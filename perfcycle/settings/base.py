@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "perfcycle.accounts.middleware.UserLanguageMiddleware",
     "perfcycle.audit.middleware.AuditContextMiddleware",
+    "perfcycle.access.middleware.RefusalLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "perfcycle.accounts.security.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -133,6 +134,12 @@ TEMPLATES = [
 def _server_database(url: str) -> dict:
     config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
     config["CONN_HEALTH_CHECKS"] = True
+    options = config.setdefault("OPTIONS", {})
+    if "postgresql" in config["ENGINE"] and not env_bool("PERFCYCLE_PG_JIT", False):
+        # PostgreSQL's JIT compiler spends 0.5–2.5 s compiling each large query (scoring
+        # a cycle, a report over 100,000 people) that it then runs in about as long: off
+        # unless asked for (PERFCYCLE_PG_JIT=1), or set in DATABASE_URL's own options.
+        options.setdefault("options", "-c jit=off")
     return config
 
 
