@@ -191,7 +191,7 @@ NOT_LISTS = _names(
     "retrospective:answer retrospective:open insights:person improvement:plan "
     "improvement:plan_edit improvement:settings accounts:preferences accounts:password "
     "accounts:tokens privacy:mine privacy:mine_download privacy:export privacy:erase "
-    "api:personal_data api:erase "
+    "api:personal_data api:erase api:latest_score_run "
     "api:get_department api:get_employee api:get_cycle api:get_grade_scale "
     "api:get_review_template api:get_indicator api:get_goal api:get_sheet api:get_checkin "
     "api:get_observation api:list_actuals api:list_comments api:observation_courses "

@@ -247,3 +247,52 @@ class RaterFlagSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cycle_id}: {self.ratings} ratings at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class ScoreRunStatus(models.TextChoices):
+    QUEUED = "queued", _("waiting to start")
+    RUNNING = "running", _("computing")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class ScoreRun(models.Model):
+    """One press of “Compute and store results”: the whole cycle is computed and stored in
+    the background (``evaluation.score_runs``), since at 100,000 people it takes minutes;
+    the page and the API follow its progress here."""
+
+    ACTIVE = (ScoreRunStatus.QUEUED, ScoreRunStatus.RUNNING)
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="score_runs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=ScoreRunStatus.choices, default=ScoreRunStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(_("people"), default=0)
+    done = models.PositiveIntegerField(_("people stored"), default=0)
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("score run")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # At most one run of a cycle waits or works at a time.
+            models.UniqueConstraint(
+                fields=["cycle"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="score_run_one_active_per_cycle",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id}: {self.status} {self.done}/{self.total}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in self.ACTIVE

@@ -60,17 +60,24 @@ _COMPARED = (
 )
 
 
+def store_allowed(cycle: Cycle) -> None:
+    """Refuse storing results outside the phases they may be stored in."""
+    if cycle.template_id is None:
+        raise DomainError(_("This cycle has no review template."), code="no_template")
+    if cycle.phase in (Phase.DRAFT, Phase.PLANNING, Phase.CLOSED):
+        raise DomainError(
+            _("Results are computed once the cycle is under way and before it closes."),
+            code="wrong_phase",
+        )
+
+
 @transaction.atomic
 def scores_store(*, actor: Any, cycle: Cycle, now: dt.datetime | None = None) -> StoreReport:
     """Compute the whole cycle and store each person's result with its breakdown (the
     rows calibration starts from). Changed results are audited with before and after."""
     if not may(actor, Action.SCORE_COMPUTE):
         raise Forbidden(_("Only HR computes the cycle's results."))
-    if cycle.phase in (Phase.DRAFT, Phase.PLANNING, Phase.CLOSED):
-        raise DomainError(
-            _("Results are computed once the cycle is under way and before it closes."),
-            code="wrong_phase",
-        )
+    store_allowed(cycle)
     now = now or timezone.now()
     created = updated = unchanged = 0
     with without_gc():

@@ -16,7 +16,7 @@ from perfcycle.api.common import ERRORS
 from perfcycle.api.pagination import Page
 from perfcycle.core.errors import DomainError
 from perfcycle.cycles.models import Cycle, CycleParticipant
-from perfcycle.evaluation import results, scores
+from perfcycle.evaluation import results, score_runs, scores
 from perfcycle.evaluation.models import ScoreResult
 from perfcycle.org.models import Employee
 from perfcycle.planning.models import Goal, OwnerType
@@ -53,10 +53,18 @@ class ScoreFilters(Schema):
     offset: int = Field(0, ge=0)
 
 
-class StoreReportOut(Schema):
-    created: int
-    updated: int
-    unchanged: int
+class ScoreRunOut(Schema):
+    id: int
+    status: str = Field(..., description="queued, running, done or failed")
+    total: int = Field(..., description="People in the cycle")
+    done: int = Field(..., description="People whose result was stored (when done)")
+    report: dict[str, int] = Field(
+        ..., description="When done: results created, updated and unchanged"
+    )
+    error: str
+    created_at: Any
+    started_at: Any = None
+    finished_at: Any = None
 
 
 class StoredResultOut(Schema):
@@ -70,7 +78,7 @@ class StoredResultOut(Schema):
     computed_at: Any
 
 
-class OverrideIn(Schema):
+class ScoreOverrideIn(Schema):
     points: Decimal
     reason: str = Field(
         ..., description="Why the rule's score is replaced (at least 10 characters)."
@@ -173,13 +181,33 @@ def get_breakdown(request: HttpRequest, cycle_id: int, employee_id: int) -> Any:
 
 @router.post(
     "/cycles/{int:cycle_id}/scores/store",
-    response={200: StoreReportOut, **ERRORS},
+    response={202: ScoreRunOut, **ERRORS},
     summary="Compute the whole cycle and store each result with its breakdown (HR)",
+    description=(
+        "Starts a run in the background and answers with it: `done` with the report at once "
+        "with the embedded task backend, else `queued` or `running` — follow it with "
+        "`GET /cycles/{cycle_id}/score-runs/latest`. 409 while another run of the cycle "
+        "waits or works."
+    ),
 )
 def store_scores(request: HttpRequest, cycle_id: int) -> Any:
     cycle = _cycle(request, cycle_id)
     require(request, Action.SCORE_COMPUTE)
-    return results.scores_store(actor=request.user, cycle=cycle).as_dict()
+    return 202, score_runs.score_run_start(actor=request.user, cycle=cycle)
+
+
+@router.get(
+    "/cycles/{int:cycle_id}/score-runs/latest",
+    response={200: ScoreRunOut, **ERRORS},
+    summary="The latest run of “compute and store results” of the cycle (HR)",
+)
+def latest_score_run(request: HttpRequest, cycle_id: int) -> Any:
+    cycle = _cycle(request, cycle_id)
+    require(request, Action.SCORE_COMPUTE)
+    run = score_runs.score_run_latest(cycle)
+    if run is None:
+        raise Http404
+    return run
 
 
 @router.get(
@@ -215,7 +243,7 @@ def _goal(request: HttpRequest, goal_id: int) -> Goal:
     response={200: OverrideOut, **ERRORS},
     summary="Replace a goal's rule score with the manager's, with a written reason",
 )
-def set_override(request: HttpRequest, goal_id: int, payload: OverrideIn) -> Any:
+def set_override(request: HttpRequest, goal_id: int, payload: ScoreOverrideIn) -> Any:
     goal = _goal(request, goal_id)
     override = results.goal_score_override_set(
         actor=request.user, goal=goal, points=payload.points, reason=payload.reason

@@ -167,8 +167,14 @@ def test_api_scores_breakdown_store_and_override(company, rated, as_user):
     )
     assert cleared.status_code == 204
     assert manager.post(f"/api/v1/cycles/{cycle.pk}/scores/store").status_code == 403
-    stored = as_user(company.hr).post(f"/api/v1/cycles/{cycle.pk}/scores/store").json()
-    assert stored == {"created": 6, "updated": 0, "unchanged": 0}
+    response = as_user(company.hr).post(f"/api/v1/cycles/{cycle.pk}/scores/store")
+    assert response.status_code == 202
+    stored = response.json()
+    assert stored["status"] == "done" and stored["total"] == 6 and stored["done"] == 6
+    assert stored["report"] == {"created": 6, "updated": 0, "unchanged": 0}
+    latest = as_user(company.hr).get(f"/api/v1/cycles/{cycle.pk}/score-runs/latest").json()
+    assert latest["id"] == stored["id"]
+    assert manager.get(f"/api/v1/cycles/{cycle.pk}/score-runs/latest").status_code == 403
     results = manager.get(f"/api/v1/cycles/{cycle.pk}/score-results").json()["items"]
     assert {r["employee_id"] for r in results} == {company.direct.pk, company.indirect.pk}
     assert D(

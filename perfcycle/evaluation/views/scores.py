@@ -3,6 +3,7 @@ every input, weight and rule behind their score — with goal-score overrides.""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,8 +22,8 @@ from perfcycle.access.policy import Action, get_visible_or_404, may, require, sc
 from perfcycle.charts import svg
 from perfcycle.core.errors import DomainError
 from perfcycle.cycles.models import Cycle, CycleParticipant
-from perfcycle.evaluation import results, scores
-from perfcycle.evaluation.models import ScoreResult
+from perfcycle.evaluation import results, score_runs, scores
+from perfcycle.evaluation.models import ScoreResult, ScoreRunStatus
 from perfcycle.org.models import Department, Employee
 from perfcycle.planning.models import Goal, OwnerType
 
@@ -100,6 +102,8 @@ def score_list(request: HttpRequest, cycle_pk: int) -> HttpResponse:
         pk__in=CycleParticipant.objects.filter(cycle=cycle).values("department_id")
     ).order_by("name")
     query = "&".join(f"{k}={v}" for k, v in (("department", department), ("q", search)) if v)
+    may_compute = may(request.user, Action.SCORE_COMPUTE)
+    run = score_runs.score_run_latest(cycle) if may_compute else None
     return render(
         request,
         "evaluation/scores.html",
@@ -112,8 +116,12 @@ def score_list(request: HttpRequest, cycle_pk: int) -> HttpResponse:
             "department": department,
             "search": search,
             "problem": problem,
-            "distribution": _distribution(cycle) if may(request.user, Action.SCORE_COMPUTE) else [],
-            "may_compute": may(request.user, Action.SCORE_COMPUTE),
+            "distribution": _distribution(cycle) if may_compute else [],
+            "may_compute": may_compute,
+            "run": run,
+            "run_waiting_long": run is not None
+            and run.status == ScoreRunStatus.QUEUED
+            and run.created_at < timezone.now() - dt.timedelta(minutes=2),
             "last_stored": ScoreResult.objects.filter(cycle=cycle)
             .order_by("-computed_at")
             .values_list("computed_at", flat=True)
@@ -128,15 +136,18 @@ def score_store(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     cycle = _cycle(request, cycle_pk)
     require(request, Action.SCORE_COMPUTE)
     try:
-        report = results.scores_store(actor=request.user, cycle=cycle)
+        run = score_runs.score_run_start(actor=request.user, cycle=cycle)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(
-            request,
-            _("Results stored: %(created)d new, %(updated)d changed, %(unchanged)d unchanged.")
-            % report.as_dict(),
-        )
+        if run.status == ScoreRunStatus.DONE:
+            messages.success(
+                request,
+                _("Results stored: %(created)d new, %(updated)d changed, %(unchanged)d unchanged.")
+                % run.report,
+            )
+        elif run.status == ScoreRunStatus.FAILED:
+            messages.error(request, run.error)
     return redirect("evaluation:scores", cycle_pk=cycle.pk)
 
 
