@@ -11,11 +11,13 @@ from django.utils.translation import gettext as _
 
 from perfcycle.access.policy import Action, may
 from perfcycle.audit.models import AuditAction
-from perfcycle.audit.services import audit_record
+from perfcycle.audit.services import AuditEntry, audit_record, audit_record_many, to_json_value
 from perfcycle.calibration.models import Adjustment, Result
 from perfcycle.core.errors import DomainError, Forbidden
 from perfcycle.cycles.models import Cycle, CycleParticipant, Phase
 from perfcycle.evaluation.models import ScoreResult
+from perfcycle.imports.bulk import among
+from perfcycle.org.models import Employee
 
 # Results may be prepared (again) while the cycle is reviewed or calibrated.
 PREPARE_PHASES = (Phase.MANAGER_REVIEW, Phase.CALIBRATION)
@@ -59,11 +61,18 @@ def results_prepare(*, actor: Any, cycle: Cycle) -> PrepareReport:
     departments = dict(
         CycleParticipant.objects.filter(cycle=cycle).values_list("employee_id", "department_id")
     )
-    existing = {r.employee_id: r for r in Result.objects.filter(cycle=cycle)}
+    # Locked (PostgreSQL) before the adjustments are read: a grade changed in a session
+    # while this runs is either seen here as adjusted or waits and then finds a newer
+    # version, never overwritten with the computed grade.
+    existing = {
+        r.employee_id: r
+        for r in Result.objects.select_for_update().filter(cycle=cycle).order_by("pk")
+    }
     adjusted = set(
         Adjustment.objects.filter(result__cycle=cycle).values_list("result_id", flat=True)
     )
     new_rows, changed = [], []
+    befores: dict[int, dict[str, Any]] = {}
     unchanged = 0
     for emp_id, row in stored.items():
         result = existing.get(emp_id)
@@ -84,6 +93,7 @@ def results_prepare(*, actor: Any, cycle: Cycle) -> PrepareReport:
             unchanged += 1
             continue
         untouched = result.pk not in adjusted
+        befores[result.pk] = _values(result)
         result.computed_score, result.computed_grade = row["overall_score"], row["grade"]
         if untouched:
             result.score, result.grade = row["overall_score"], row["grade"]
@@ -93,6 +103,10 @@ def results_prepare(*, actor: Any, cycle: Cycle) -> PrepareReport:
     Result.objects.bulk_update(
         changed, ["computed_score", "computed_grade", "score", "grade", "version"], batch_size=1000
     )
+    if new_rows and new_rows[0].pk is None:  # a backend that does not return ids
+        ids = dict(Result.objects.filter(cycle=cycle).values_list("employee_id", "id"))
+        for result in new_rows:
+            result.pk = ids[result.employee_id]
     report = PrepareReport(len(new_rows), len(changed), unchanged)
     audit_record(
         actor=actor,
@@ -100,4 +114,37 @@ def results_prepare(*, actor: Any, cycle: Cycle) -> PrepareReport:
         instance=cycle,
         after={"results_prepared": report.as_dict()},
     )
+    # Each result too: the grade a person starts calibration with, and each change of it
+    # (named from one query, not one per result).
+    names = dict(
+        Employee.objects.filter(
+            pk__in=among([r.employee_id for r in (*new_rows, *changed)], integers=True)
+        ).values_list("pk", "name")
+    )
+
+    def entry(result: Result, action: str, before: dict[str, Any] | None) -> AuditEntry:
+        return AuditEntry(
+            action=action,
+            instance=result,
+            object_repr=f"{cycle}: {names.get(result.employee_id, '')} {result.grade}",
+            before=before,
+            after=_values(result),
+        )
+
+    audit_record_many(
+        actor=actor,
+        entries=[entry(r, AuditAction.CREATE, None) for r in new_rows]
+        + [entry(r, AuditAction.UPDATE, befores[r.pk]) for r in changed],
+    )
     return report
+
+
+def _values(result: Result) -> dict[str, Any]:
+    return to_json_value(
+        {
+            "computed_score": result.computed_score,
+            "computed_grade": result.computed_grade,
+            "score": result.score,
+            "grade": result.grade,
+        }
+    )

@@ -226,7 +226,9 @@ def cycle_create(
     full_clean(cycle)
     cycle.save()
     _set_deadlines(cycle, deadlines)
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=cycle, after=snapshot(cycle))
+    after = snapshot(cycle)
+    after["deadlines"] = {d.phase: d.due_date.isoformat() for d in cycle.deadlines.all()}
+    audit_record(actor=actor, action=AuditAction.CREATE, instance=cycle, after=after)
     return cycle
 
 
@@ -258,13 +260,16 @@ def cycle_update(
     full_clean(cycle)
     cycle.save_versioned(expected_version=expected_version, update_fields=list(changes))
     if deadlines is not None or {"start_date", "end_date"} & set(changes):
-        current = {d.phase: d.due_date for d in cycle.deadlines.all()}
+        # Read the rows, not ``cycle.deadlines`` (a caller may have prefetched them: the
+        # change would then look like no change and go unaudited).
+        stored = {d.phase: d.due_date for d in CycleDeadline.objects.filter(cycle=cycle)}
+        old = {phase: due.isoformat() for phase, due in stored.items()}
+        current = dict(stored)
         if {"start_date", "end_date"} & set(changes) and deadlines is None:
             current = {}
         current.update(deadlines or {})
-        old = {d.phase: d.due_date.isoformat() for d in cycle.deadlines.all()}
         _set_deadlines(cycle, current)
-        new = {d.phase: d.due_date.isoformat() for d in cycle.deadlines.all()}
+        new = {d.phase: d.due_date.isoformat() for d in CycleDeadline.objects.filter(cycle=cycle)}
         if old != new:
             audit_record(
                 actor=actor,

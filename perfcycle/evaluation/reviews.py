@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from perfcycle.access.policy import acting_employee
 from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import audit_record
-from perfcycle.core.errors import DomainError, Forbidden, ValidationFailed
+from perfcycle.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from perfcycle.cycles.models import Cycle, CycleDeadline, Phase
 from perfcycle.evaluation.models import (
     Answer,
@@ -151,6 +151,16 @@ def _ensure_reviewer(actor: Any, form: ReviewForm) -> None:
         raise Forbidden(_("Only the reviewer fills in this review."))
 
 
+def _save_checked(form: ReviewForm, expected_version: int | None, fields: list[str]) -> None:
+    """``save_versioned``; a conflict says which version is stored now (the API's 409)."""
+    try:
+        form.save_versioned(expected_version=expected_version, update_fields=fields)
+    except Conflict as exc:
+        stored = ReviewForm._base_manager.filter(pk=form.pk).values_list("version", flat=True)
+        exc.details = {**(exc.details or {}), "version": stored.first()}
+        raise
+
+
 @transaction.atomic
 def review_save(
     *,
@@ -196,12 +206,13 @@ def review_save(
     if problems:
         raise ValidationFailed(_("Please correct the errors below."), details={"fields": problems})
     # The version check comes first: a stale form writes nothing at all.
+    before = {"status": form.status, "version": form.version}
     form.status = FormStatus.DRAFT
     fields = ["status"]
     if summary is not None:
         form.summary = summary.strip()
         fields.append("summary")
-    form.save_versioned(expected_version=expected_version, update_fields=fields)
+    _save_checked(form, expected_version, fields)
     existing = {r.item_id: r for r in Rating.objects.filter(form=form)}
     for item_id in set(ratings) | set(comments):
         value = ratings.get(item_id, existing[item_id].value if item_id in existing else None)
@@ -223,6 +234,7 @@ def review_save(
         actor=actor,
         action=AuditAction.UPDATE,
         instance=form,
+        before=before,
         after={"status": form.status, "version": form.version},
     )
     return form
@@ -260,7 +272,7 @@ def review_submit(*, actor: Any, form: ReviewForm, expected_version: int | None)
     before = form.status
     form.status = FormStatus.SUBMITTED
     form.submitted_at = timezone.now()
-    form.save_versioned(expected_version=expected_version, update_fields=["status", "submitted_at"])
+    _save_checked(form, expected_version, ["status", "submitted_at"])
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

@@ -283,13 +283,13 @@ def plan_update(
     _require_manage(actor, plan)
     _require_open(plan)
     names = [f"{k}_id" if k == "manager" else k for k in changes]
-    before = snapshot(plan, names)
+    before = snapshot(plan, changes)  # by field name: ``manager``, not ``manager_id``
     for key, value in changes.items():
         setattr(plan, key, value.strip() if isinstance(value, str) else value)
     _validate_dates(plan)
     full_clean(plan, exclude=["created_by", "result"])
     plan.save_versioned(expected_version=expected_version, update_fields=names)
-    after = snapshot(plan, names)
+    after = snapshot(plan, changes)
     if after != before:
         audit_record(
             actor=actor, action=AuditAction.UPDATE, instance=plan, before=before, after=after
@@ -300,7 +300,8 @@ def plan_update(
 def _transition(
     actor: Any, plan: ImprovementPlan, fields: list[str], expected_version: int | None
 ) -> None:
-    before = snapshot(plan, fields)
+    # The values before come from the stored row: the callers have already set the new ones.
+    before = snapshot(ImprovementPlan.objects.get(pk=plan.pk), fields)
     plan.save_versioned(expected_version=expected_version, update_fields=fields)
     audit_record(
         actor=actor,

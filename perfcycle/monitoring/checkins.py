@@ -25,7 +25,13 @@ from django.utils.translation import gettext as _
 from perfcycle.access.policy import Action, Relation, acting_employee, may, relation
 from perfcycle.accounts.models import User
 from perfcycle.audit.models import AuditAction
-from perfcycle.audit.services import audit_change, audit_record, snapshot
+from perfcycle.audit.services import (
+    AuditEntry,
+    audit_change,
+    audit_record,
+    audit_record_many,
+    snapshot,
+)
 from perfcycle.core.errors import DomainError, Forbidden
 from perfcycle.core.validation import field_error, full_clean
 from perfcycle.cycles.models import Cycle
@@ -269,7 +275,20 @@ def goal_checkin_record(
     else:
         audit_change(actor=actor, instance=note, before=before)
     if goal.kind == GoalKind.OKR and confidence is not None:
-        KeyResult.objects.filter(goal=goal).update(confidence=confidence)
+        changed = list(KeyResult.objects.filter(goal=goal).exclude(confidence=confidence))
+        KeyResult.objects.filter(pk__in=[kr.pk for kr in changed]).update(confidence=confidence)
+        audit_record_many(
+            actor=actor,
+            entries=[
+                AuditEntry(
+                    action=AuditAction.UPDATE,
+                    instance=kr,
+                    before={"confidence": kr.confidence},
+                    after={"confidence": confidence},
+                )
+                for kr in changed
+            ],
+        )
     return note
 
 

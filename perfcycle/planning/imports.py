@@ -51,6 +51,7 @@ from perfcycle.planning.scoring import Aggregation, Direction, RuleType
 from perfcycle.planning.services import (
     INDICATOR_DEFAULTS,
     ensure_goals_editable,
+    sheet_audit_entries,
     validate_goal,
 )
 
@@ -579,9 +580,8 @@ def _apply(
             "employee_id", flat=True
         )
     )
-    GoalSheet.objects.bulk_create(
-        [GoalSheet(cycle=cycle, employee_id=pk) for pk in sorted(people - have)]
-    )
+    new_sheets = [GoalSheet(cycle=cycle, employee_id=pk) for pk in sorted(people - have)]
+    GoalSheet.objects.bulk_create(new_sheets)
     sheets = dict(
         GoalSheet.objects.filter(cycle=cycle, employee_id__in=people).values_list(
             "employee_id", "pk"
@@ -615,7 +615,7 @@ def _apply(
         Goal.objects.bulk_update(
             list(dirty.values()), sorted(fields | {"version", "updated_at"}), batch_size=1000
         )
-    entries = [
+    entries = sheet_audit_entries(new_sheets) + [
         AuditEntry(
             action=AuditAction.CREATE,
             instance=goals[p.row.ref],

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,7 +34,7 @@ from perfcycle.audit.services import (
     audit_record_many,
     snapshot,
 )
-from perfcycle.core.errors import DomainError, ValidationFailed
+from perfcycle.core.errors import Conflict, DomainError, ValidationFailed
 from perfcycle.core.validation import field_error, full_clean, reject_unknown
 from perfcycle.cycles import phases
 from perfcycle.cycles.models import Cycle, CycleParticipant
@@ -136,9 +137,31 @@ def validate_goal(goal: Goal) -> None:
         raise ValidationFailed(_("Please correct the errors below."), details={"fields": problems})
 
 
-def _sheet_for(cycle: Cycle, employee: Employee) -> GoalSheet:
-    sheet, _created = GoalSheet.objects.get_or_create(cycle=cycle, employee=employee)
+def _sheet_for(actor: Any, cycle: Cycle, employee: Employee) -> GoalSheet:
+    sheet, created = GoalSheet.objects.get_or_create(cycle=cycle, employee=employee)
+    if created:
+        audit_record(actor=actor, action=AuditAction.CREATE, instance=sheet, after=snapshot(sheet))
     return sheet
+
+
+def sheet_audit_entries(sheets: Iterable[GoalSheet]) -> list[AuditEntry]:
+    """Create events of goal sheets made in bulk (with their goals), named from one query."""
+    sheets = list(sheets)
+    people = {
+        pk: f"{name} ({number})"
+        for pk, name, number in Employee.objects.filter(
+            pk__in=[s.employee_id for s in sheets]
+        ).values_list("pk", "name", "employee_number")
+    }
+    return [
+        AuditEntry(
+            action=AuditAction.CREATE,
+            instance=s,
+            object_repr=f"{s.cycle} · {people.get(s.employee_id, '')}",
+            after=snapshot(s),
+        )
+        for s in sheets
+    ]
 
 
 def _actor_is_owner(actor: Any, goal_or_sheet: Goal | GoalSheet) -> bool:
@@ -197,6 +220,20 @@ def _after_material_change(actor: Any, sheet: GoalSheet | None) -> None:
         )
 
 
+def _lock_sheet(sheet_id: int | None) -> None:
+    """Lock a goal sheet's row until the transaction ends (PostgreSQL; SQLite has one
+    writer anyway)."""
+    if sheet_id is not None:
+        GoalSheet.objects.select_for_update().filter(pk=sheet_id).values_list("pk").first()
+
+
+def _with_stored_version(exc: Conflict, goal: Goal) -> Conflict:
+    """The conflict with the goal's version as stored now, for the API's 409 body."""
+    stored = Goal._base_manager.filter(pk=goal.pk).values_list("version", flat=True).first()
+    exc.details = {**(exc.details or {}), "version": stored}
+    return exc
+
+
 # Goals -------------------------------------------------------------------------------
 
 
@@ -242,7 +279,7 @@ def goal_create(
         goal.rule_type = RuleType.BINARY
     if owner_type == OwnerType.EMPLOYEE:
         assert employee is not None
-        goal.sheet = _sheet_for(cycle, employee)
+        goal.sheet = _sheet_for(actor, cycle, employee)
         _ensure_sheet_open_to(actor, goal.sheet, structural=True)
     full_clean(goal, exclude=["sheet", "created_by"])
     validate_goal(goal)
@@ -257,6 +294,9 @@ def goal_update(
 ) -> Goal:
     reject_unknown(changes, GOAL_FIELDS)
     ensure_goals_editable(goal.cycle)
+    # The sheet row first, as the sheet's own writes do (weights, agreement steps): one
+    # lock order, so a goal edit and a weights change queue up instead of deadlocking.
+    _lock_sheet(goal.sheet_id)
     sheet = goal.sheet
     _ensure_sheet_open_to(actor, sheet, structural=False)
     # Only real changes count: a target of 20 sent for 20.0000 is no change.
@@ -274,7 +314,10 @@ def goal_update(
     full_clean(goal, exclude=["sheet", "created_by"])
     validate_goal(goal)
     fields = sorted(set(changes) | {"rule_type"})
-    goal.save_versioned(expected_version=expected_version, update_fields=fields)
+    try:
+        goal.save_versioned(expected_version=expected_version, update_fields=fields)
+    except Conflict as exc:
+        raise _with_stored_version(exc, goal) from None
     audit_change(actor=actor, instance=goal, before=before)
     if goal.material_values() != material_before:
         _after_material_change(actor, sheet)
@@ -301,6 +344,9 @@ def sheet_set_weights(
     """Change several weights at once (the only way to rebalance an agreed sheet)."""
     ensure_goals_editable(sheet.cycle)
     _ensure_sheet_open_to(actor, sheet, structural=False)
+    # Lock the sheet before reading its goals: a goal edit holds this lock too, so the
+    # weights compared here are the committed ones.
+    _lock_sheet(sheet.pk)
     goals = {g.pk: g for g in sheet.goals.all()}
     unknown = set(weights) - set(goals)
     if unknown:
@@ -315,7 +361,6 @@ def sheet_set_weights(
             goals[pk].weight = weight
     if not changed:
         return sheet
-    GoalSheet.objects.select_for_update().filter(pk=sheet.pk).first()
     if sheet.status != SheetStatus.DRAFT:
         total = sum((g.weight for g in goals.values()), Decimal(0))
         if total != HUNDRED:
@@ -324,7 +369,9 @@ def sheet_set_weights(
             )
     now = timezone.now()
     for goal, _old, _new in changed:
-        goal.version += 1
+        # Counted up in the database: a version is never handed out twice, whatever
+        # changed the goal since it was read (marking it done takes no sheet lock).
+        goal.version = F("version") + 1
         goal.updated_at = now
     Goal.objects.bulk_update([g for g, _o, _n in changed], ["weight", "version", "updated_at"])
     audit_record_many(
@@ -491,13 +538,20 @@ def sheet_acknowledge(
         expected_version,
         {"acknowledged_at": now},
     )
-    return Acknowledgement.objects.create(
+    acknowledgement = Acknowledgement.objects.create(
         sheet=sheet,
         acknowledged_at=now,
         acknowledged_by=actor,
         sheet_version=sheet.version,
         snapshot=sheet_snapshot(sheet),
     )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=acknowledgement,
+        after=snapshot(acknowledgement, ["sheet", "acknowledged_at", "sheet_version"]),
+    )
+    return acknowledgement
 
 
 def sheet_changes_since_acknowledgement(sheet: GoalSheet) -> list[dict[str, Any]]:
@@ -698,6 +752,7 @@ def indicator_assign(
     }
     missing = [GoalSheet(cycle=cycle, employee_id=pk) for pk in people if pk not in sheets]
     GoalSheet.objects.bulk_create(missing)
+    new_sheets = sheet_audit_entries(missing)
     sheets = {
         s.employee_id: s
         for s in GoalSheet.objects.filter(cycle=cycle, employee_id__in=list(people))
@@ -794,9 +849,8 @@ def indicator_assign(
 
     audit_record_many(
         actor=actor,
-        entries=[
-            AuditEntry(action=AuditAction.CREATE, instance=g, after=snapshot(g)) for g in creates
-        ]
+        entries=new_sheets
+        + [AuditEntry(action=AuditAction.CREATE, instance=g, after=snapshot(g)) for g in creates]
         + [
             AuditEntry(
                 action=AuditAction.UPDATE,

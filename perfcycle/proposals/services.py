@@ -408,7 +408,8 @@ def _step(
     expected_version: int | None,
     reason: str = "",
 ) -> None:
-    before = snapshot(proposal, fields)
+    # The values before come from the stored row: the callers have already set the new ones.
+    before = snapshot(Proposal.objects.get(pk=proposal.pk), fields)
     proposal.save_versioned(expected_version=expected_version, update_fields=fields)
     audit_record(
         actor=actor,

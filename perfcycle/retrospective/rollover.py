@@ -63,7 +63,7 @@ from perfcycle.planning.models import (
     Milestone,
     OwnerType,
 )
-from perfcycle.planning.services import validate_goal
+from perfcycle.planning.services import sheet_audit_entries, validate_goal
 from perfcycle.retrospective import selectors
 from perfcycle.retrospective.models import RollOver, TargetProposal
 
@@ -555,7 +555,7 @@ def cycle_roll_over(
     cycle_services.cycle_transition(actor=actor, cycle=cycle, to_phase=Phase.PLANNING)
 
     holders = {line.goal.employee_id for line in plan.lines if line.goal.employee_id}
-    sheet_of = _sheets(cycle, holders | {p.employee_id for p in plan.plans})
+    sheet_of = _sheets(actor, cycle, holders | {p.employee_id for p in plan.plans})
     copies = _copy_goals(actor, cycle, plan, sheet_of)
     _carry_plans(actor, cycle, plan, sheet_of)
     _copy_trigger_grades(actor, source, cycle)
@@ -612,11 +612,12 @@ def _add_participants(actor: Any, cycle: Cycle, plan: RollOverPlan) -> None:
     )
 
 
-def _sheets(cycle: Cycle, employee_ids: set[int]) -> dict[int, int]:
+def _sheets(actor: Any, cycle: Cycle, employee_ids: set[int]) -> dict[int, int]:
     """Draft sheets for ``employee_ids``: the agreement starts over."""
     sheets = GoalSheet.objects.bulk_create(
         [GoalSheet(cycle=cycle, employee_id=pk) for pk in sorted(employee_ids)], batch_size=1000
     )
+    audit_record_many(actor=actor, entries=sheet_audit_entries(sheets))
     return {s.employee_id: s.pk for s in sheets}
 
 

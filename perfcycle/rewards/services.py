@@ -343,6 +343,7 @@ def plan_compute(*, actor: Any, plan: BonusPlan) -> ComputeReport:
             department_coefficients=department_coefficients,
             pools={d.department_id: d.pool for d in department_rows if d.pool is not None},
         )
+    before = {"status": plan.status, "lines": BonusLine.objects.filter(plan=plan).count()}
     BonusLine.objects.filter(plan=plan).delete()
     BonusLine.objects.bulk_create(
         [
@@ -391,7 +392,9 @@ def plan_compute(*, actor: Any, plan: BonusPlan) -> ComputeReport:
         actor=actor,
         action=AuditAction.UPDATE,
         instance=plan,
+        before=before,
         after={
+            "status": plan.status,
             "computed": True,
             "lines": report.lines,
             "total": str(report.total),
@@ -424,11 +427,16 @@ def line_adjust(
             _("Only a computed plan that is not yet approved can be adjusted."),
             code="not_adjustable",
         )
-    current = BonusLine.objects.get(pk=line.pk)
+    current = BonusLine.objects.filter(pk=line.pk).first()
+    if current is None:  # the plan was computed again: its lines were replaced
+        raise Conflict(
+            _("The plan was computed again in the meantime. Reload it and try again."),
+            details={"expected_version": expected, "version": None},
+        )
     if current.version != expected:
         raise Conflict(
             _("Somebody else changed this record in the meantime. Reload it and try again."),
-            details={"expected_version": expected},
+            details={"expected_version": expected, "version": current.version},
         )
     delta = _signed(adjustment)
     reason = (reason or "").strip()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from perfcycle.audit.models import AuditEvent
+from perfcycle.audit.models import AuditAction, AuditEvent
 from perfcycle.calibration import sessions
 from perfcycle.calibration.models import (
     Adjustment,
@@ -97,7 +97,7 @@ def test_a_calibrator_changes_a_grade_with_reason_audited(company, world):
     assert (result.grade, result.computed_grade, result.adjusted) == ("A", "B", True)
     assert (adjustment.field, adjustment.before, adjustment.after) == ("grade", "B", "A")
     assert adjustment.session == world.session and adjustment.by == company.user("stranger")
-    event = AuditEvent.objects.for_object(result).get()
+    event = AuditEvent.objects.for_object(result).get(action=AuditAction.UPDATE)
     assert event.before == {"grade": "B"}
     assert event.after == {"grade": "A", "session": world.session.pk}
     assert event.reason == REASON
@@ -209,7 +209,7 @@ def test_potential_needs_a_reason_too(company, world):
         expected_version=result.version,
     )
     assert Result.objects.get(pk=result.pk).potential == "high"
-    event = AuditEvent.objects.for_object(result).get()
+    event = AuditEvent.objects.for_object(result).get(action=AuditAction.UPDATE)
     assert event.before == {"potential": ""} and event.after["potential"] == "high"
 
 

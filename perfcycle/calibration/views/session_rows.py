@@ -83,6 +83,7 @@ class _Form:
         pk = r.pk
         chosen = error.get("grade") if error else None
         grade = self.grade_menu(chosen if chosen else r.grade)
+        chosen_potential = error.get("potential") if error else None
         reason = _text(error.get("reason", "")) if error else ""
         message = (
             f'<p class="error" role="alert">{_text(error.get("message", ""))}</p>' if error else ""
@@ -96,7 +97,7 @@ class _Form:
             f'      <select name="grade" id="grade-{pk}">{grade}</select>\n'
             f'      <label class="sr-only" for="potential-{pk}">{self.potential}</label>\n'
             f'      <select name="potential" id="potential-{pk}">'
-            f"{self.potential_menu(r.potential)}</select>\n"
+            f"{self.potential_menu(chosen_potential or r.potential)}</select>\n"
             f'      <label class="sr-only" for="reason-{pk}">{self.reason}</label>\n'
             f'      <input name="reason" id="reason-{pk}" placeholder="{self.reason}" '
             f'value="{reason}">\n'

@@ -181,7 +181,9 @@ def _change(request: HttpRequest, pk: int, what: str) -> HttpResponse:
             session=session,
             result=result,
             reason=reason,
-            expected_version=int(version) if version.isdigit() else None,
+            # A post without the version it was read at cannot show it is current: it is
+            # refused as stale (no result has version 0).
+            expected_version=int(version) if version.isdigit() else 0,
             **{what: value},
         )
     except Conflict:

@@ -468,6 +468,9 @@ def form_submit(request: HttpRequest, pk: int) -> HttpResponse:
         return _refused(request, form, fields, exc)
     try:
         reviews.review_submit(actor=request.user, form=form, expected_version=form.version)
+    except Conflict as exc:
+        # Saved in another tab between this draft and the submission: merge, as for a save.
+        return _refused(request, form, fields, exc)
     except DomainError as exc:
         # The draft was saved; say what is missing and keep the page as typed.
         data = fields.data.copy()

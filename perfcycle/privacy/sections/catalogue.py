@@ -51,6 +51,7 @@ COVERAGE: dict[tuple[str, str], str] = {
     ("evaluation.GoalScoreOverride", "by"): ACTED,
     ("evaluation.ScoreResult", "employee"): "scores",
     ("evaluation.ScoreResult", "computed_by"): ACTED,
+    ("evaluation.ScoreRun", "requested_by"): ACTED,
     ("calibration.Result", "employee"): "results",
     ("calibration.Result", "released_by"): ACTED,
     ("calibration.CalibrationSession", "signed_off_by"): ACTED,

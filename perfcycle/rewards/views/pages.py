@@ -21,7 +21,7 @@ from perfcycle.access.policy import (
     require,
     scope,
 )
-from perfcycle.core.errors import DomainError
+from perfcycle.core.errors import Conflict, DomainError
 from perfcycle.core.forms import add_domain_error
 from perfcycle.rewards import exports, selectors, services
 from perfcycle.rewards.forms import AdjustForm, MotivationForm, PlanForm
@@ -104,7 +104,19 @@ def plans(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = _plan(request, pk)
+    return _plan_page(request, _plan(request, pk))
+
+
+def _plan_page(
+    request: HttpRequest,
+    plan: BonusPlan,
+    *,
+    refused: AdjustForm | None = None,
+    refused_line: int | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The plan with its lines; ``refused`` is a refused adjust form of line
+    ``refused_line``, shown again with what was typed."""
     hr = may(request.user, Action.BONUS_PLAN_MANAGE)
     lines = list(selectors.visible_lines(request.user, plan)[:1000])
     if not hr and not lines:
@@ -115,14 +127,15 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         line.plan = plan
         line.explanation = selectors.explain(line, plan)
         line.profile = profiles.get(line.employee_id)
-        line.form = (
-            AdjustForm(
+        if not adjustable:
+            line.form = None
+        elif refused is not None and line.pk == refused_line:
+            line.form = refused
+        else:
+            line.form = AdjustForm(
                 initial={"version": line.version, "adjustment": line.adjustment},
                 prefix=f"line{line.pk}",
             )
-            if adjustable
-            else None
-        )
     excluded = [
         {**e, "reason_label": services.exclusion_label(e)} for e in (plan.excluded if hr else [])
     ]
@@ -139,6 +152,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "departments": list(plan.departments.select_related("department")),
             "courses": list(plan.required_courses.order_by("title")),
         },
+        status=status,
     )
 
 
@@ -224,12 +238,19 @@ def line_adjust(request: HttpRequest, pk: int) -> HttpResponse:
         request.user, Action.BONUS_LINE_VIEW, BonusLine.objects.select_related("plan"), pk=pk
     )
     require(request, Action.BONUS_LINE_ADJUST, line)
-    form = AdjustForm(request.POST, prefix=f"line{line.pk}")
+    prefix = f"line{line.pk}"
+
+    def again(form: AdjustForm, status: int) -> HttpResponse:
+        """The plan page again, this row's form as typed (nothing was written)."""
+        plan = _plan(request, line.plan_id)
+        return _plan_page(request, plan, refused=form, refused_line=line.pk, status=status)
+
+    form = AdjustForm(request.POST, prefix=prefix)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, f"{line.employee.name}: {error}")
-        return redirect("rewards:plan", pk=line.plan_id)
+        return again(form, 422)
     try:
         services.line_adjust(
             actor=request.user,
@@ -238,10 +259,34 @@ def line_adjust(request: HttpRequest, pk: int) -> HttpResponse:
             reason=form.cleaned_data["reason"],
             expected_version=form.cleaned_data["version"],
         )
+    except Conflict as exc:
+        current = BonusLine.objects.filter(pk=line.pk).first()
+        if current is None:  # computed again: the old lines are gone
+            messages.error(request, exc.message)
+            return redirect("rewards:plan", pk=line.plan_id)
+        # What was typed stays in the row, now against the version just read: saving
+        # again replaces the other change, which the row shows.
+        data = request.POST.copy()
+        data[f"{prefix}-version"] = str(current.version)
+        messages.error(
+            request,
+            _(
+                "%(name)s: somebody else adjusted this bonus in the meantime; it is now "
+                "%(adjustment)s (final %(final)s). Your entry is kept in its form: save it "
+                "again if it is still needed."
+            )
+            % {
+                "name": line.employee.name,
+                "adjustment": current.adjustment,
+                "final": current.final_amount,
+            },
+        )
+        form = AdjustForm(data, prefix=prefix)
+        return again(form, 409)
     except DomainError as exc:
         messages.error(request, f"{line.employee.name}: {exc.message}")
-    else:
-        messages.success(request, _("Bonus of %(name)s adjusted.") % {"name": line.employee.name})
+        return again(form, exc.status)
+    messages.success(request, _("Bonus of %(name)s adjusted.") % {"name": line.employee.name})
     return redirect("rewards:plan", pk=line.plan_id)
 
 
