@@ -103,7 +103,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "perfcycle.accounts.middleware.UserLanguageMiddleware",
     "perfcycle.audit.middleware.AuditContextMiddleware",
-    "perfcycle.access.middleware.RefusalLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "perfcycle.accounts.security.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
