@@ -27,11 +27,17 @@ subject: only ``HR`` and ``SIGNED_IN`` grants apply to them.
 ``may`` checks one object; ``scope`` turns the same rule into a queryset filter so
 lists are set-based; ``get_visible_or_404`` is the read path: an object one may not
 see is reported as not found, never as forbidden.
+
+Refusals are logged: ``require`` and ``get_visible_or_404`` note the refused action and
+object for the request, and ``perfcycle.access.middleware`` writes one line per refused
+request (401, 403, 404) on the ``perfcycle.access`` logger.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
@@ -521,10 +527,35 @@ def scope(
     return queryset.filter(condition)
 
 
+# The refusals of the current request: (action, object), noted where the policy refuses.
+_refusals: ContextVar[list[tuple[Action, str]] | None] = ContextVar(
+    "perfcycle_refusals", default=None
+)
+
+
+@contextmanager
+def noting_refusals() -> Iterator[list[tuple[Action, str]]]:
+    """Collect what ``require`` and ``get_visible_or_404`` refuse within the block."""
+    noted: list[tuple[Action, str]] = []
+    token = _refusals.set(noted)
+    try:
+        yield noted
+    finally:
+        _refusals.reset(token)
+
+
+def _note_refusal(action: Action, obj: Any) -> None:
+    noted = _refusals.get()
+    if noted is not None:
+        label = f"{obj._meta.label_lower}:{obj.pk}" if isinstance(obj, models.Model) else ""
+        noted.append((action, label))
+
+
 def require(request: Any, action: Action, obj: Any = None) -> None:
     """Refuse with 403 unless ``request.user`` may ``action`` (``obj``). Pages and the API
     both call this after reading the object with ``get_visible_or_404``."""
     if not may(request.user, action, obj):
+        _note_refusal(action, obj)
         raise PermissionDenied
 
 
@@ -538,5 +569,6 @@ def get_visible_or_404(user: Any, action: Action, queryset: models.QuerySet[M], 
     except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
     if not may(user, action, obj):
+        _note_refusal(action, obj)
         raise Http404
     return obj

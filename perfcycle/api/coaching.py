@@ -169,7 +169,7 @@ class ActionItemIn(Schema):
     due_date: dt.date | None = None
 
 
-class DoneIn(Schema):
+class ActionItemDoneIn(Schema):
     done: bool = True
 
 
@@ -388,7 +388,7 @@ def list_action_items(
 
 
 @router.post("/action-items/{int:item_id}/done", response={200: ActionItemOut, **ERRORS})
-def mark_action_item_done(request: HttpRequest, item_id: int, payload: DoneIn) -> Any:
+def mark_action_item_done(request: HttpRequest, item_id: int, payload: ActionItemDoneIn) -> Any:
     item = get_visible_or_404(
         request.user, Action.CHECKIN_VIEW, coaching.visible_action_items(request.user), pk=item_id
     )
@@ -589,7 +589,9 @@ def observation_courses(request: HttpRequest, observation_id: int) -> Any:
 )
 def review_observations(request: HttpRequest, cycle_id: int, employee_id: int) -> Any:
     cycle = cycle_ref(request, cycle_id)
-    employee = employee_ref(request, employee_id, "employee_id")
+    employee = get_visible_or_404(
+        request.user, Action.EMPLOYEE_VIEW, Employee.objects.all(), pk=employee_id
+    )
     return coaching.observations_for_review(cycle=cycle, employee=employee, viewer=request.user)
 
 

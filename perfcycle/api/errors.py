@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.operation import Operation
 from pydantic import BaseModel
 
 from perfcycle.core.errors import DomainError
@@ -30,6 +31,25 @@ class ErrorBody(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorBody
+
+
+COMMON_ERRORS: tuple[int, ...] = (401, 403, 404, 422)
+"""The answers any operation may give, so every operation documents them: no or a bad
+token (401), refused by the policy or the session's CSRF check (403), an object named in
+the request that does not exist or may not be seen (404), a request that does not parse
+or validate (422). Codes only some operations give (400, 409, 413, ...) stay declared
+where they arise (``api.common.ERRORS``)."""
+
+
+def document_common_errors(operations: Iterable[Operation]) -> None:
+    """Declare the error body for ``COMMON_ERRORS`` on each operation that does not already
+    declare those codes (the OpenAPI schema then lists them). An operation declaring one
+    answer only must therefore declare 200: ninja answers a bare return value with the
+    lone declared status, else with 200 (return ``status, body`` for 201 or 204)."""
+    for operation in operations:
+        for status in COMMON_ERRORS:
+            if status not in operation.response_models:
+                operation.response_models[status] = operation._create_response_model(ErrorOut)
 
 
 def error_response(

@@ -17,6 +17,10 @@ from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
 
+MAX_OFFSET = 2**31 - 1
+"""No list is longer; a larger offset would overflow the database's integer (SQLite
+refuses an OFFSET past 64 bits with a server error)."""
+
 
 @dataclass(frozen=True)
 class Rows:
@@ -31,7 +35,7 @@ class Page(PaginationBase):
         limit: int = Field(
             settings.PERFCYCLE_API_PAGE_SIZE, ge=1, le=settings.PERFCYCLE_API_MAX_PAGE_SIZE
         )
-        offset: int = Field(0, ge=0)
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
     class Output(Schema):
         items: list[Any]

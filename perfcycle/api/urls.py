@@ -7,7 +7,7 @@ from typing import Any
 from ninja import NinjaAPI
 
 from perfcycle import __version__
-from perfcycle.api import errors
+from perfcycle.api import errors, inputs
 from perfcycle.api.auth import AUTH
 from perfcycle.api.calibration import router as calibration_router
 from perfcycle.api.coaching import router as coaching_router
@@ -26,12 +26,29 @@ from perfcycle.api.rewards import router as rewards_router
 
 
 class PerfcycleAPI(NinjaAPI):
-    """Ninja, with the error body also for unknown paths and wrong methods under /api/v1/."""
+    """Ninja, with the error body also for unknown paths and wrong methods under /api/v1/,
+    and the common error answers documented on every operation."""
+
+    _common_errors_documented = False
 
     @property
     def urls(self) -> tuple[list[Any], str, str]:
         patterns, app_name, namespace = super().urls
         return errors.with_error_bodies(self, patterns), app_name, namespace
+
+    def _get_bound_routers(self) -> list[Any]:
+        # Ninja binds (copies) each router's operations once, for the URLs and the schema
+        # alike; the common error answers are declared on those copies, in this one place.
+        bound = super()._get_bound_routers()
+        if not self._common_errors_documented:
+            errors.document_common_errors(
+                operation
+                for router in bound
+                for path_view in router.path_operations.values()
+                for operation in path_view.operations
+            )
+            self._common_errors_documented = True
+        return bound
 
 
 api = PerfcycleAPI(
@@ -50,6 +67,7 @@ api = PerfcycleAPI(
     docs_url=None,
 )
 errors.install(api)
+api.add_decorator(inputs.refuse_unstorable_input)
 api.add_router("/", org_router)
 api.add_router("/", cycles_router)
 api.add_router("/", planning_router)

@@ -56,7 +56,7 @@ class RaterFlagOut(Schema):
     text: str
 
 
-class PersonOut(Schema):
+class SessionPersonOut(Schema):
     result_id: int
     version: int
     employee_id: int
@@ -71,7 +71,7 @@ class PersonOut(Schema):
     rater_flags: list[RaterFlagOut]
 
 
-class GradeRowOut(Schema):
+class SessionGradeRowOut(Schema):
     code: str
     count: int
     share: Decimal
@@ -80,17 +80,17 @@ class GradeRowOut(Schema):
     off: bool
 
 
-class DistributionOut(Schema):
+class SessionDistributionOut(Schema):
     total: int
     ungraded: int
     has_guideline: bool
     strict: bool
     tolerance: Decimal
     ok: bool
-    rows: list[GradeRowOut]
+    rows: list[SessionGradeRowOut]
 
 
-class AdjustmentOut(Schema):
+class SessionAdjustmentOut(Schema):
     id: int
     result_id: int
     employee_name: str
@@ -103,9 +103,9 @@ class AdjustmentOut(Schema):
 
 
 class SessionDetailOut(SessionOut):
-    people_in_scope: list[PersonOut]
-    distribution: DistributionOut
-    adjustments: list[AdjustmentOut]
+    people_in_scope: list[SessionPersonOut]
+    distribution: SessionDistributionOut
+    adjustments: list[SessionAdjustmentOut]
 
 
 class ChangeIn(Schema):
@@ -123,7 +123,7 @@ class PotentialIn(ChangeIn):
 
 
 class ChangeOut(Schema):
-    adjustment: AdjustmentOut
+    adjustment: SessionAdjustmentOut
     result_version: int
 
 

@@ -159,13 +159,13 @@ class TemplatePatch(Schema):
     anonymity_min: int | None = Field(None, ge=0)
 
 
-class CompetencyIn(Schema):
+class TemplateCompetencyIn(Schema):
     competency_id: int
     weight: Decimal = Field(..., description="Above 0, at most 100; all total 100.")
     position: int | None = Field(None, ge=0)
 
 
-class CompetencyPatch(Schema):
+class TemplateCompetencyPatch(Schema):
     weight: Decimal | None = None
     position: int | None = Field(None, ge=0)
 
@@ -299,7 +299,7 @@ def _item_out(item: TemplateCompetency) -> TemplateCompetency:
     response={201: TemplateCompetencyOut, **ERRORS},
     summary="Rate a competency of the library with the template (HR)",
 )
-def add_competency(request: HttpRequest, template_id: int, payload: CompetencyIn) -> Any:
+def add_competency(request: HttpRequest, template_id: int, payload: TemplateCompetencyIn) -> Any:
     template = _managed(request, template_id)
     competency = Competency.objects.filter(pk=payload.competency_id).first()
     if competency is None:
@@ -321,7 +321,7 @@ def add_competency(request: HttpRequest, template_id: int, payload: CompetencyIn
     summary="Change a competency's weight or position (HR)",
 )
 def update_competency(
-    request: HttpRequest, template_id: int, item_id: int, payload: CompetencyPatch
+    request: HttpRequest, template_id: int, item_id: int, payload: TemplateCompetencyPatch
 ) -> Any:
     item = _item(_managed(request, template_id), item_id)
     data = payload.dict(exclude_unset=True)

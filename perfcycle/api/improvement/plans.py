@@ -31,7 +31,7 @@ class PlanFilters(Schema):
     status: str | None = None
 
 
-class PlanOut(Schema):
+class ImprovementPlanOut(Schema):
     id: int
     cycle_id: int | None
     employee_id: int
@@ -49,14 +49,14 @@ class PlanOut(Schema):
     version: int
 
 
-class GoalOut(Schema):
+class ImprovementGoalOut(Schema):
     id: int
     description: str
     measure: str
     due_date: dt.date | None
 
 
-class TrainingOut(Schema):
+class ImprovementTrainingOut(Schema):
     assignment_id: int
     course_id: int
     course_title: str
@@ -79,25 +79,25 @@ class ReviewOut(Schema):
     notes: str
 
 
-class PlanDetailOut(PlanOut):
-    goals: list[GoalOut]
-    training: list[TrainingOut]
+class PlanDetailOut(ImprovementPlanOut):
+    goals: list[ImprovementGoalOut]
+    training: list[ImprovementTrainingOut]
     support: list[SupportOut]
     reviews: list[ReviewOut]
 
 
-class PlanPatch(Schema):
+class ImprovementPlanPatch(Schema):
     version: int
     reason: str | None = None
     start_date: dt.date | None = None
     end_date: dt.date | None = None
-    goals: list["GoalIn"] = Field([], description="Goals to add.")
+    goals: list["ImprovementGoalIn"] = Field([], description="Goals to add.")
     support: list["SupportIn"] = Field([], description="Support items to add.")
     course_ids: list[int] = Field([], description="Courses to give as training.")
     review_dates: list[dt.date] = Field([], description="Review dates to schedule.")
 
 
-class GoalIn(Schema):
+class ImprovementGoalIn(Schema):
     description: str
     measure: str = ""
     due_date: dt.date | None = None
@@ -109,10 +109,10 @@ class SupportIn(Schema):
     provided_on: dt.date | None = None
 
 
-PlanPatch.model_rebuild()
+ImprovementPlanPatch.model_rebuild()
 
 
-class VersionIn(Schema):
+class ImprovementVersionIn(Schema):
     version: int | None = None
 
 
@@ -124,7 +124,7 @@ class ReviewLogIn(Schema):
     version: int | None = None
 
 
-class CloseIn(Schema):
+class ImprovementCloseIn(Schema):
     outcome: Literal["completed", "extended", "not_met"]
     reason: str
     new_end_date: dt.date | None = None
@@ -206,7 +206,9 @@ def _plan(request: HttpRequest, plan_id: int) -> ImprovementPlan:
     )
 
 
-@router.get("/improvement-plans", response=list[PlanOut], summary="Improvement plans I may see")
+@router.get(
+    "/improvement-plans", response=list[ImprovementPlanOut], summary="Improvement plans I may see"
+)
 @paginate(Page)
 def list_plans(request: HttpRequest, filters: Query[PlanFilters]) -> Any:
     qs = services.visible_plans(request.user).select_related("employee")
@@ -231,7 +233,7 @@ def get_plan(request: HttpRequest, plan_id: int) -> Any:
     response={200: PlanDetailOut, **ERRORS},
     summary="Edit the plan and add goals, support, training and review dates (open plans)",
 )
-def patch_plan(request: HttpRequest, plan_id: int, payload: PlanPatch) -> Any:
+def patch_plan(request: HttpRequest, plan_id: int, payload: ImprovementPlanPatch) -> Any:
     plan = _plan(request, plan_id)
     require(request, Action.PLAN_MANAGE, plan)
     changes = payload.dict(include={"reason", "start_date", "end_date"}, exclude_unset=True)
@@ -312,8 +314,10 @@ def propose(request: HttpRequest, cycle_id: int) -> Any:
     }
 
 
-@router.post("/improvement-plans/{int:plan_id}/activate", response={200: PlanOut, **ERRORS})
-def activate(request: HttpRequest, plan_id: int, payload: VersionIn) -> Any:
+@router.post(
+    "/improvement-plans/{int:plan_id}/activate", response={200: ImprovementPlanOut, **ERRORS}
+)
+def activate(request: HttpRequest, plan_id: int, payload: ImprovementVersionIn) -> Any:
     plan = _plan(request, plan_id)
     require(request, Action.PLAN_MANAGE, plan)
     return plan_out(
@@ -321,7 +325,9 @@ def activate(request: HttpRequest, plan_id: int, payload: VersionIn) -> Any:
     )
 
 
-@router.post("/improvement-plans/{int:plan_id}/acknowledge", response={200: PlanOut, **ERRORS})
+@router.post(
+    "/improvement-plans/{int:plan_id}/acknowledge", response={200: ImprovementPlanOut, **ERRORS}
+)
 def acknowledge(request: HttpRequest, plan_id: int) -> Any:
     plan = _plan(request, plan_id)
     require(request, Action.PLAN_ACKNOWLEDGE, plan)
@@ -351,8 +357,8 @@ def log_review(request: HttpRequest, plan_id: int, payload: ReviewLogIn) -> Any:
     }
 
 
-@router.post("/improvement-plans/{int:plan_id}/close", response={200: PlanOut, **ERRORS})
-def close(request: HttpRequest, plan_id: int, payload: CloseIn) -> Any:
+@router.post("/improvement-plans/{int:plan_id}/close", response={200: ImprovementPlanOut, **ERRORS})
+def close(request: HttpRequest, plan_id: int, payload: ImprovementCloseIn) -> Any:
     plan = _plan(request, plan_id)
     require(request, Action.PLAN_MANAGE, plan)
     services.plan_close(
@@ -366,7 +372,7 @@ def close(request: HttpRequest, plan_id: int, payload: CloseIn) -> Any:
     return plan_out(plan)
 
 
-@router.post("/improvement-plans/{int:plan_id}/carry", response={200: PlanOut, **ERRORS})
+@router.post("/improvement-plans/{int:plan_id}/carry", response={200: ImprovementPlanOut, **ERRORS})
 def carry(request: HttpRequest, plan_id: int, payload: CarryIn) -> Any:
     plan = _plan(request, plan_id)
     require(request, Action.PLAN_MANAGE, plan)

@@ -4,7 +4,7 @@ in errors, the scoring schemas and the score preview body."""
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from perfcycle.access.policy import Action, may
 from perfcycle.core.errors import ValidationFailed
 from perfcycle.cycles.models import Cycle
 from perfcycle.org.models import Department, Employee
-from perfcycle.planning.models import Goal, Indicator, MeasurementPeriod
+from perfcycle.planning.models import AMOUNT, POINTS, Goal, Indicator, MeasurementPeriod
 from perfcycle.planning.scoring import (
     Aggregation,
     Direction,
@@ -24,6 +24,12 @@ from perfcycle.planning.scoring import (
     check_standard,
     score,
 )
+
+# A value and points as a goal stores them (and the pages' forms take them): the score
+# preview stores nothing, so its input is bounded here (a far larger one overflowed the
+# score's rounding with a server error).
+Amount = Annotated[Decimal, Field(**AMOUNT)]
+Points = Annotated[Decimal, Field(**POINTS)]
 
 # Service field names → the names this API takes, so that ``details.fields`` names what
 # the client sent.
@@ -172,22 +178,22 @@ class ScoreOut(Schema):
     )
 
 
-class ActualIn(Schema):
-    actual: Decimal = Field(..., description="A hypothetical actual for the what-if.")
+class WhatIfActualIn(Schema):
+    actual: Amount = Field(..., description="A hypothetical actual for the what-if.")
 
 
 class ScoringPreviewIn(Schema):
-    actual: Decimal
-    target: Decimal
+    actual: Amount
+    target: Amount
     direction: Direction = Direction.HIGHER
-    baseline: Decimal | None = None
-    threshold: Decimal | None = None
-    stretch: Decimal | None = None
+    baseline: Amount | None = None
+    threshold: Amount | None = None
+    stretch: Amount | None = None
     rule_type: RuleType = RuleType.LINEAR
-    rule_floor: Decimal = Decimal(0)
-    rule_cap: Decimal = Decimal(120)
-    threshold_points: Decimal = Decimal(60)
-    bands: list[tuple[Decimal, Decimal]] = []
+    rule_floor: Points = Decimal(0)
+    rule_cap: Points = Decimal(120)
+    threshold_points: Points = Decimal(60)
+    bands: list[tuple[Amount, Points]] = []
 
 
 def score_out(rule: Rule, standard: Standard, actual: Decimal) -> dict[str, Any]:

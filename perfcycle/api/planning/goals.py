@@ -16,10 +16,10 @@ from perfcycle.access.policy import Action, get_visible_or_404, may
 from perfcycle.api.common import ERRORS, require
 from perfcycle.api.pagination import Page
 from perfcycle.api.planning.common import (
-    ActualIn,
     ScoreOut,
     ScoringIn,
     ScoringOut,
+    WhatIfActualIn,
     api_field_names,
     blank_text,
     cycle_ref,
@@ -317,7 +317,7 @@ def delete_goal(request: HttpRequest, goal_id: int) -> Any:
     response={200: ScoreOut, **ERRORS},
     summary="What-if: the score a hypothetical actual would earn under this goal's rule",
 )
-def preview_goal(request: HttpRequest, goal_id: int, payload: ActualIn) -> Any:
+def preview_goal(request: HttpRequest, goal_id: int, payload: WhatIfActualIn) -> Any:
     goal = visible_goal(request, goal_id)
     standard = goal.standard()
     if standard is None:

@@ -72,7 +72,7 @@ class GradeOut(Schema):
     grade: str
 
 
-class MotivationOut(Schema):
+class CandidateMotivationOut(Schema):
     top: list[str]
     relevant: str
     relevant_rank: int | None
@@ -87,7 +87,7 @@ class CandidateOut(Schema):
     reasons: list[str]
     grades: list[GradeOut]
     nominated: bool
-    motivation: MotivationOut
+    motivation: CandidateMotivationOut
 
 
 class EligibleFilters(Schema):
@@ -305,8 +305,9 @@ def list_proposals(request: HttpRequest, round_id: int, filters: Query[ProposalF
 def nominate(request: HttpRequest, round_id: int, payload: ProposalIn) -> Any:
     r = _round(request, round_id)
     employee = get_visible_or_404(
-        request.user, Action.PROPOSAL_NOMINATE, Employee.objects.all(), pk=payload.employee_id
+        request.user, Action.EMPLOYEE_VIEW, Employee.objects.all(), pk=payload.employee_id
     )
+    require(request, Action.PROPOSAL_NOMINATE, employee)
     p = services.proposal_nominate(
         actor=request.user,
         round=r,

@@ -42,7 +42,7 @@ class OpenIn(Schema):
     anonymity_minimum: int = 3
 
 
-class CloseIn(Schema):
+class RetrospectiveCloseIn(Schema):
     closes_on: dt.date | None = Field(
         None, description="Last day of the retrospective, if it opens now (default: 14 days)"
     )
@@ -76,7 +76,7 @@ class AnswerOut(Schema):
     verdicts: dict[int, str]
 
 
-class GroupOut(Schema):
+class RetrospectiveGroupOut(Schema):
     key: str
     label: str
     shown: bool
@@ -89,10 +89,10 @@ class GroupOut(Schema):
 class ResultsOut(Schema):
     cycle_id: int
     anonymity_minimum: int
-    groups: list[GroupOut]
+    groups: list[RetrospectiveGroupOut]
 
 
-class IndicatorOut(Schema):
+class TargetIndicatorOut(Schema):
     indicator_id: int
     code: str
     name: str
@@ -117,11 +117,11 @@ class IndicatorOut(Schema):
 class AnalysisOut(Schema):
     cycle_id: int
     anonymity_minimum: int
-    indicators: list[IndicatorOut]
+    indicators: list[TargetIndicatorOut]
     not_analysed: list[dict[str, Any]]
 
 
-class ProposalOut(Schema):
+class TargetProposalOut(Schema):
     id: int
     cycle_id: int
     indicator_id: int
@@ -144,7 +144,7 @@ class GenerateOut(Schema):
     kept_decided: int
 
 
-class ApproveIn(Schema):
+class TargetProposalApproveIn(Schema):
     target: Decimal | None = None
     note: str = ""
     version: int | None = None
@@ -231,7 +231,7 @@ def open_retro(request: HttpRequest, cycle_id: int, payload: OpenIn) -> Any:
         "cycle in another phase answers 400 with code `wrong_phase`; a stale `version` 409."
     ),
 )
-def close_cycle(request: HttpRequest, cycle_id: int, payload: CloseIn) -> Any:
+def close_cycle(request: HttpRequest, cycle_id: int, payload: RetrospectiveCloseIn) -> Any:
     require(request, Action.RETRO_MANAGE)
     cycle = _cycle(cycle_id)
     report = services.cycle_close(
@@ -351,7 +351,7 @@ def generate(request: HttpRequest, cycle_id: int) -> Any:
 
 @router.get(
     "/cycles/{int:cycle_id}/target-proposals",
-    response=list[ProposalOut],
+    response=list[TargetProposalOut],
     summary="The cycle's target proposals",
 )
 @paginate(Page)
@@ -368,10 +368,10 @@ def _proposal(request: HttpRequest, proposal_id: int) -> TargetProposal:
 
 @router.post(
     "/target-proposals/{int:proposal_id}/approve",
-    response={200: ProposalOut, **ERRORS},
+    response={200: TargetProposalOut, **ERRORS},
     summary="Approve a proposal, optionally with an edited target (HR)",
 )
-def approve(request: HttpRequest, proposal_id: int, payload: ApproveIn) -> Any:
+def approve(request: HttpRequest, proposal_id: int, payload: TargetProposalApproveIn) -> Any:
     proposal = _proposal(request, proposal_id)
     require(request, Action.TARGET_PROPOSAL_DECIDE, proposal)
     services.proposal_approve(
@@ -386,7 +386,7 @@ def approve(request: HttpRequest, proposal_id: int, payload: ApproveIn) -> Any:
 
 @router.post(
     "/target-proposals/{int:proposal_id}/reject",
-    response={200: ProposalOut, **ERRORS},
+    response={200: TargetProposalOut, **ERRORS},
     summary="Reject a proposal with a note (HR)",
 )
 def reject(request: HttpRequest, proposal_id: int, payload: RejectIn) -> Any:

@@ -27,7 +27,7 @@ router = Router(tags=["rewards"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class DepartmentIn(Schema):
+class BonusDepartmentIn(Schema):
     department_id: int
     coefficient: Decimal = Decimal(1)
     pool: Decimal | None = Field(None, description="The department's pool (pool method).")
@@ -43,7 +43,7 @@ class PlanIn(Schema):
     grade_coefficients: dict[str, str] = Field(
         ..., description='Every grade of the cycle\'s scale, e.g. {"S": "1.5", "A": "1.2"}.'
     )
-    departments: list[DepartmentIn] = []
+    departments: list[BonusDepartmentIn] = []
     training_rule: str = Field(TrainingRule.NONE, description="`none`, `condition` or `factor`.")
     required_course_ids: list[int] = []
     training_factor: Decimal = Field(
@@ -65,7 +65,7 @@ class PlanPatch(Schema):
     rounding_unit: Decimal | None = None
     adjustment_band: Decimal | None = None
     grade_coefficients: dict[str, str] | None = None
-    departments: list[DepartmentIn] | None = None
+    departments: list[BonusDepartmentIn] | None = None
     training_rule: str | None = None
     required_course_ids: list[int] | None = None
     training_factor: Decimal | None = None
@@ -159,7 +159,7 @@ class AdjustIn(Schema):
     version: int = Field(..., description="The line's version as read.")
 
 
-class ApproveIn(Schema):
+class BonusPlanApproveIn(Schema):
     version: int | None = None
 
 
@@ -238,7 +238,7 @@ def create_plan(request: HttpRequest, cycle_id: int, payload: PlanIn) -> Any:
     return 201, plan_out(plan)
 
 
-def _departments(rows: list[DepartmentIn]) -> list[services.DepartmentInput]:
+def _departments(rows: list[BonusDepartmentIn]) -> list[services.DepartmentInput]:
     departments = {
         d.pk: d for d in Department.objects.filter(pk__in=[r.department_id for r in rows])
     }
@@ -371,7 +371,7 @@ def adjust_line(request: HttpRequest, line_id: int, payload: AdjustIn) -> Any:
     response={200: PlanOut, **ERRORS},
     summary="Approve a computed plan (HR); approving twice is an error",
 )
-def approve_plan(request: HttpRequest, plan_id: int, payload: ApproveIn) -> Any:
+def approve_plan(request: HttpRequest, plan_id: int, payload: BonusPlanApproveIn) -> Any:
     plan = _plan(request, plan_id)
     require(request, Action.BONUS_PLAN_MANAGE)
     return plan_out(

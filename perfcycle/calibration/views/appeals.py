@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -240,7 +241,7 @@ def appeal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def appeal_route(request: HttpRequest, pk: int) -> HttpResponse:
     appeal = _appeal(request, pk)
     if not is_hr(request.user):
-        raise Http404
+        raise PermissionDenied
     form = RouteForm(request.POST, appeal=appeal)
     if form.is_valid():
         try:

@@ -221,13 +221,14 @@ def plan(request: HttpRequest, plan_id: int) -> HttpResponse:
         and obj.acknowledged_at is None,
         "open_reviews": open_reviews,
         "forms": {
-            "goal": GoalForm(initial=v),
-            "support": SupportForm(initial=v),
-            "training": TrainingForm(initial=v),
-            "review": ReviewDateForm(initial=v),
-            "log": ReviewLogForm(initial=v),
-            "close": CloseForm(initial=v),
-            "carry": CarryForm(initial=v),
+            # Each form its own ids, so that every label points at its own field.
+            "goal": GoalForm(initial=v, auto_id="goal_%s"),
+            "support": SupportForm(initial=v, auto_id="support_%s"),
+            "training": TrainingForm(initial=v, auto_id="training_%s"),
+            "review": ReviewDateForm(initial=v, auto_id="review_%s"),
+            "log": ReviewLogForm(initial=v, auto_id="log_%s"),
+            "close": CloseForm(initial=v, auto_id="close_%s"),
+            "carry": CarryForm(initial=v, auto_id="carry_%s"),
         },
     }
     return render(request, "improvement/plan.html", context)

@@ -302,6 +302,7 @@ def checkin_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConfirmForm(request.POST)
     if not form.is_valid():
         checkin = _checkin(request, pk)
+        require(request, Action.CHECKIN_SCHEDULE, checkin)
         return _page(request, checkin, confirm_form=form)
     return _step(
         request,

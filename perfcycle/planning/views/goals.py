@@ -157,7 +157,8 @@ def goal_create(request: HttpRequest) -> HttpResponse:
     employee: Employee | None = owner.get("employee")
     visible = selectors.visible_goals(request.user, cycle)
     parents = parent_choices(visible, employee=employee, exclude=None)
-    pick = IndicatorPickForm(request.GET or None)
+    # Its own ids: the goal form below has an "indicator" field too.
+    pick = IndicatorPickForm(request.GET or None, auto_id="pick_%s")
     initial: dict[str, Any] = {}
     if employee is not None:
         total = sum(

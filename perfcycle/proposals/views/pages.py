@@ -184,10 +184,11 @@ def nominate(request: HttpRequest, round_id: int, employee_id: int) -> HttpRespo
     obj = _round(request, round_id)
     person = get_visible_or_404(
         request.user,
-        Action.PROPOSAL_NOMINATE,
+        Action.EMPLOYEE_VIEW,
         Employee.objects.select_related("department"),
         pk=employee_id,
     )
+    require(request, Action.PROPOSAL_NOMINATE, person)
     found = elig.evaluate_one(obj, person)
     form = NominationForm(request.POST or None, salary=obj.is_salary, eligible=found.eligible)
     if request.method == "POST" and form.is_valid():
@@ -347,6 +348,16 @@ def _valid(form: forms.Form) -> dict[str, Any]:
     return form.cleaned_data
 
 
+# The policy's actions behind the steps (any one suffices), asked before the form is read
+# so that a refused step answers 403 whatever was posted. The nominator's own steps
+# (withdraw, edit, resubmit) are the services' rule.
+STEP_RULES: dict[str, tuple[Action, ...]] = {
+    "endorse": (Action.PROPOSAL_ENDORSE,),
+    "return": (Action.PROPOSAL_ENDORSE, Action.PROPOSAL_DECIDE),
+    "approve": (Action.PROPOSAL_DECIDE,),
+    "reject": (Action.PROPOSAL_DECIDE,),
+}
+
 ACTIONS = {
     "endorse": _do_endorse,
     "return": _do_return,
@@ -365,6 +376,9 @@ def proposal_action(request: HttpRequest, proposal_id: int, action: str) -> Http
     if do is None:
         raise Http404
     obj = _proposal(request, proposal_id)
+    rules = STEP_RULES.get(action, ())
+    if rules and not any(may(request.user, rule, obj) for rule in rules):
+        require(request, rules[0], obj)
     try:
         do(request, obj)
     except _Invalid as exc:
