@@ -529,6 +529,16 @@ def improve(w: Walk) -> None:
     check(manager, "improvement-plan")
     pip.refresh_from_db()
     assert pip.status == "active"
+    # The manager may also start a plan themselves, at any time, for someone in their line.
+    manager.go("/improve/")
+    manager.submit('a[href$="/improve/plans/new/"]')
+    check(manager, "improvement-plan-new")
+    manager.choose("employee", value=people["E013"].pk)
+    manager.fill({"reason": "客户回访记录不完整，需要辅导。"})
+    manager.submit("form[method=post] button")
+    manager.succeeded()
+    started = ImprovementPlan.objects.get(employee=people["E013"], cycle=None)
+    assert started.status == "proposed" and started.manager == people["E010"]
 
     hr.go("/improve/loop/")
     hr.post(f"/cycles/{cycle.pk}/close/")

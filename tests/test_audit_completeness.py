@@ -3825,6 +3825,26 @@ case(
 )
 case(
     "improvement.improvementplan",
+    "create",
+    "page",
+    "manager",
+    name="started",
+    arrange=lambda w: w.company.direct,
+    send=lambda c, e: submit(c, "/improve/plans/new/", employee=e.pk, reason="Missed deadlines"),
+)
+case(
+    "improvement.improvementplan",
+    "create",
+    "api",
+    "manager",
+    name="started",
+    arrange=lambda w: w.company.direct,
+    send=lambda c, e: call(
+        c, "post", "/improvement-plans", {"employee_id": e.pk, "reason": "Missed deadlines"}
+    ),
+)
+case(
+    "improvement.improvementplan",
     "update",
     "page",
     "manager",

@@ -870,6 +870,7 @@ POST proposals:proposal_action proposal_id=proposal action:edit      above  # fo
 
 # 6 Improve.
 improvement:home                                        everyone
+improvement:plan_new                                    managers   # people in their line
 POST improvement:propose                                hr
 POST improvement:settings                               hr
 improvement:plan plan_id=plan                           team       # the employee's once active
@@ -1098,6 +1099,7 @@ POST /api/v1/proposals/{proposal_id}/{step} proposal_id=proposal step:resubmit  
 
 # 6 Improve.
 GET /api/v1/improvement-plans                           everyone
+POST /api/v1/improvement-plans                          above      team  hidden=422
 GET /api/v1/improvement-plans/{plan_id} plan_id=plan    team
 PATCH /api/v1/improvement-plans/{plan_id} plan_id=plan  above      team
 GET /api/v1/cycles/{cycle_id}/improvement-settings      hr

@@ -8,10 +8,13 @@ its queryset refuses ``update`` and ``delete``; and the database itself refuses 
 from __future__ import annotations
 
 import re
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
+from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 _DECIMAL_TEXT = re.compile(r"^-?\d+\.\d*0$")
@@ -22,6 +25,42 @@ def _readable(value: Any) -> Any:
     if isinstance(value, str) and _DECIMAL_TEXT.match(value):
         return value.rstrip("0").rstrip(".")
     return value
+
+
+def _field(object_type: str, name: str) -> models.Field | None:
+    """The model field an audited ``name`` stands for (``manager_id`` → ``manager``)."""
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return None
+    for candidate in (name, name.removesuffix("_id")):
+        try:
+            field = model._meta.get_field(candidate)
+        except FieldDoesNotExist:
+            continue
+        return field if isinstance(field, models.Field) else None
+    return None
+
+
+def _shown(field: models.Field | None, value: Any) -> Any:
+    """A stored value as the pages show it: a choice's label, yes/no, a decimal trimmed."""
+    if field is not None and field.choices and value is not None:
+        labels = {str(k): v for k, v in field.flatchoices}
+        if str(value) in labels:
+            return labels[str(value)]
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return _readable(value)
+
+
+class FieldChange(NamedTuple):
+    """One changed field of an event: its code name, its label (``None`` for a value that
+    is not a field of the model, such as a list of deadlines) and the two values."""
+
+    name: str
+    label: Any
+    before: Any
+    after: Any
 
 
 class AuditImmutable(Exception):
@@ -121,13 +160,24 @@ class AuditEvent(models.Model):
         return str(_("system"))
 
     @property
-    def changed_fields(self) -> list[tuple[str, Any, Any]]:
-        """(field, before, after) for every field whose value differs."""
+    def changed_fields(self) -> list[FieldChange]:
+        """Every field whose value differs, with its label and values as pages show them
+        (a choice's label, not its stored code)."""
         before = self.before or {}
         after = self.after or {}
-        keys = sorted(set(before) | set(after))
-        return [
-            (k, _readable(before.get(k)), _readable(after.get(k)))
-            for k in keys
-            if before.get(k) != after.get(k)
-        ]
+        changes = []
+        for k in sorted(set(before) | set(after)):
+            if before.get(k) == after.get(k):
+                continue
+            field = _field(self.object_type, k)
+            # A label only where the model gives a translatable one; Django's made-up
+            # names ("end date" from ``end_date``) would be English on Chinese pages.
+            label = (
+                field.verbose_name
+                if field is not None and isinstance(field.verbose_name, Promise)
+                else None
+            )
+            changes.append(
+                FieldChange(k, label, _shown(field, before.get(k)), _shown(field, after.get(k)))
+            )
+        return changes

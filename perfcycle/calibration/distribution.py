@@ -19,6 +19,7 @@ from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import audit_record, to_json_value
 from perfcycle.calibration.models import CalibrationSettings
 from perfcycle.core.errors import DomainError
+from perfcycle.core.numbers import plain
 from perfcycle.core.validation import field_error, full_clean
 from perfcycle.cycles.models import Cycle, GradeBand
 from perfcycle.org.models import Department
@@ -103,8 +104,7 @@ def settings_set(
     before = {name: to_json_value(getattr(current, name)) for name in sorted(allowed)}
     if "shares" in values:
         values["shares"] = {
-            k: format(v.normalize(), "f")
-            for k, v in _shares(values["shares"] or {}, grade_codes(cycle)).items()
+            k: plain(v) for k, v in _shares(values["shares"] or {}, grade_codes(cycle)).items()
         }
     for name, value in values.items():
         setattr(current, name, value)
@@ -275,9 +275,9 @@ def off_message(result: DistributionCheck) -> str:
         _("%(code)s: %(share)s%% against %(target)s%% ±%(tolerance)s")
         % {
             "code": row.code,
-            "share": format(row.share.normalize(), "f"),
-            "target": format((row.target or Decimal(0)).normalize(), "f"),
-            "tolerance": format(result.tolerance.normalize(), "f"),
+            "share": plain(row.share),
+            "target": plain(row.target or Decimal(0)),
+            "tolerance": plain(result.tolerance),
         }
         for row in result.off
     )

@@ -48,6 +48,7 @@ from perfcycle.calibration.models import (
     SessionStatus,
 )
 from perfcycle.core.errors import Conflict, DomainError, Forbidden
+from perfcycle.core.numbers import plain
 from perfcycle.core.validation import field_error, full_clean
 from perfcycle.cycles.models import Cycle, Phase
 from perfcycle.org.models import Department, Employee
@@ -382,7 +383,7 @@ def off_guideline_text(check: distribution.DistributionCheck) -> str:
         % {
             "code": row.code,
             "share": row.share,
-            "target": format(row.target.normalize(), "f") if row.target is not None else "—",
+            "target": plain(row.target) if row.target is not None else "—",
         }
         for row in check.off
     )

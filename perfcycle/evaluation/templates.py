@@ -25,6 +25,7 @@ from perfcycle.accounts.models import User
 from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import audit_change, audit_record, snapshot
 from perfcycle.core.errors import DomainError, ValidationFailed
+from perfcycle.core.numbers import plain
 from perfcycle.core.validation import field_error, full_clean
 from perfcycle.cycles.models import Phase, ReviewTemplate
 from perfcycle.evaluation.models import (
@@ -340,12 +341,12 @@ def template_check_complete(template: ReviewTemplate) -> None:
         elif total != HUNDRED:
             problems["competencies"] = [
                 _("The competency weights must total 100%%; they total %(total)s%%.")
-                % {"total": format(total.normalize(), "f")}
+                % {"total": plain(total)}
             ]
     elif items and total != HUNDRED:
         problems["competencies"] = [
             _("The competency weights must total 100%%; they total %(total)s%%.")
-            % {"total": format(total.normalize(), "f")}
+            % {"total": plain(total)}
         ]
     for item in items:
         outside = [

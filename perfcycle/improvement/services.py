@@ -66,6 +66,14 @@ def visible_plans(user: Any) -> QuerySet[ImprovementPlan]:
     return base.filter(Q(pk__in=managed.values("pk")) | mine)
 
 
+def plannable_people(user: Any) -> QuerySet[Employee]:
+    """The current employees ``user`` may start a plan for: their reporting line (all for
+    HR), never themselves."""
+    people = scope(user, Action.PLAN_MANAGE, Employee.objects.active())
+    me = acting_employee(user)
+    return people.exclude(pk=me.pk) if me is not None else people
+
+
 def trigger_grades(cycle: Cycle) -> list[str]:
     """The grades that lead to a proposed plan: the cycle's settings, else the lowest
     grade of its scale, else D."""
@@ -239,9 +247,18 @@ def plan_create(
     start_date: dt.date | None = None,
     end_date: dt.date | None = None,
 ) -> ImprovementPlan:
-    """A plan for ``employee`` at any time (managers of the employee, HR)."""
+    """A plan for ``employee`` at any time (managers of the employee, HR), with the reason
+    it is needed; tied to ``cycle`` (and its result there) when given."""
     if not may(actor, Action.PLAN_MANAGE, employee):
         raise Forbidden(_("Only the employee's managers or HR may start a plan."))
+    if not employee.is_active:
+        raise field_error(
+            "employee",
+            _("%(name)s has left; a plan is only for current employees.") % {"name": employee},
+            code="left",
+        )
+    if not reason.strip():
+        raise field_error("reason", _("Say why the plan is needed."), code="required")
     if (
         cycle is not None
         and ImprovementPlan.objects.filter(cycle=cycle, employee=employee).exists()

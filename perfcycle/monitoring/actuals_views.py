@@ -26,6 +26,7 @@ from perfcycle.access.policy import (
 )
 from perfcycle.charts import svg
 from perfcycle.core.errors import DomainError
+from perfcycle.core.numbers import plain
 from perfcycle.cycles.models import Cycle
 from perfcycle.imports.models import ImportFile, ImportKind, ImportStatus
 from perfcycle.imports.services import Runner, import_file_apply, import_file_check
@@ -232,7 +233,7 @@ def actual_enter(request: HttpRequest, pk: int) -> HttpResponse:
                     request,
                     _("Recorded %(value)s for %(period)s (revision %(revision)d).")
                     % {
-                        "value": written.actual.value.normalize(),
+                        "value": plain(written.actual.value),
                         "period": written.actual.period,
                         "revision": written.actual.revision,
                     },

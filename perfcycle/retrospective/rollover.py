@@ -48,6 +48,7 @@ from perfcycle.access.policy import Action, may
 from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import AuditEntry, audit_record, audit_record_many, snapshot
 from perfcycle.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from perfcycle.core.numbers import plain
 from perfcycle.core.validation import field_error
 from perfcycle.cycles import services as cycle_services
 from perfcycle.cycles.models import Cycle, CycleDeadline, CycleParticipant, PeriodType, Phase
@@ -216,7 +217,7 @@ class RollOverPlan:
 
 
 def _s(value: Decimal | None) -> str | None:
-    return None if value is None else format(value.normalize(), "f")
+    return None if value is None else plain(value)
 
 
 # The period ----------------------------------------------------------------------------

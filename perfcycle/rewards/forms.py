@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from perfcycle.core.numbers import plain
 from perfcycle.cycles.models import Cycle
 from perfcycle.monitoring.models import Course
 from perfcycle.org.models import Department
@@ -107,7 +108,7 @@ class PlanForm(forms.Form):
             "coefficients": "\n".join(f"{g}={c}" for g, c in plan.grade_coefficients.items()),
             "departments": "\n".join(
                 " ".join(
-                    [r.department.code, format(r.coefficient.normalize(), "f")]
+                    [r.department.code, plain(r.coefficient)]
                     + ([] if r.pool is None else [str(r.pool)])
                 )
                 for r in rows

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from perfcycle.core.models import TimeStampedModel, VersionedModel
 from perfcycle.cycles.models import Cycle
@@ -72,7 +73,7 @@ class Method(models.TextChoices):
 
 class PlanStatus(models.TextChoices):
     DRAFT = "draft", _("draft")
-    COMPUTED = "computed", _("computed")
+    COMPUTED = "computed", pgettext_lazy("bonus plan status", "computed")
     APPROVED = "approved", _("approved")
 
 

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from perfcycle.access.policy import Action, acting_employee, scope
+from perfcycle.core.numbers import plain
 from perfcycle.org.models import Employee
 from perfcycle.rewards.models import (
     BonusLine,
@@ -156,7 +157,7 @@ def training_note(line: BonusLine, plan: BonusPlan) -> str:
     if plan.training_rule == TrainingRule.CONDITION:
         return why
     return _("× training factor %(tf)s (%(why)s)") % {
-        "tf": line.training_factor.normalize(),
+        "tf": plain(line.training_factor),
         "why": why,
     }
 
@@ -167,10 +168,10 @@ def explain(line: BonusLine, plan: BonusPlan) -> str:
         "target": line.target,
         "base": line.base,
         "grade": line.grade,
-        "gc": line.grade_coefficient.normalize(),
-        "dc": line.department_coefficient.normalize(),
-        "raw": line.raw_amount.normalize(),
-        "scale": line.scale_factor.normalize(),
+        "gc": plain(line.grade_coefficient),
+        "dc": plain(line.department_coefficient),
+        "raw": plain(line.raw_amount),
+        "scale": plain(line.scale_factor),
         "amount": line.amount,
         "unit": plan.rounding_unit,
         "training": training_note(line, plan),

@@ -26,6 +26,7 @@ from perfcycle.audit.services import audit_change, audit_record, snapshot
 from perfcycle.calibration.models import Result
 from perfcycle.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from perfcycle.core.later import enqueue_on_commit
+from perfcycle.core.numbers import plain
 from perfcycle.core.validation import field_error, full_clean
 from perfcycle.cycles.models import Cycle, CycleParticipant
 from perfcycle.monitoring.models import TrainingAssignment, TrainingStatus
@@ -452,7 +453,7 @@ def line_adjust(
         raise field_error(
             "adjustment",
             _("The adjustment may be at most ±%(limit)s (%(band)s%% of %(amount)s).")
-            % {"limit": limit, "band": plan.adjustment_band.normalize(), "amount": current.amount},
+            % {"limit": limit, "band": plain(plan.adjustment_band), "amount": current.amount},
             code="outside_band",
         )
     final = current.amount + delta

@@ -18,6 +18,7 @@ from ninja.pagination import paginate
 from perfcycle.access.policy import Action, get_visible_or_404
 from perfcycle.api.common import ERRORS, require
 from perfcycle.api.pagination import Page, Rows
+from perfcycle.api.planning.common import api_field_names, cycle_ref, employee_ref
 from perfcycle.cycles.models import Cycle
 from perfcycle.improvement import services
 from perfcycle.improvement.models import ImprovementPlan, ImprovementSettings, PlanReview
@@ -110,6 +111,14 @@ class SupportIn(Schema):
 
 
 ImprovementPlanPatch.model_rebuild()
+
+
+class ImprovementPlanIn(Schema):
+    employee_id: int
+    cycle_id: int | None = Field(None, description="The cycle whose result the plan answers.")
+    reason: str = Field(description="Why the plan is needed.")
+    start_date: dt.date | None = Field(None, description="Today when left out.")
+    end_date: dt.date | None = None
 
 
 class ImprovementVersionIn(Schema):
@@ -217,6 +226,27 @@ def list_plans(request: HttpRequest, filters: Query[PlanFilters]) -> Any:
     if filters.status:
         qs = qs.filter(status=filters.status)
     return Rows(qs.order_by("-created_at", "pk"), lambda page: [plan_out(p) for p in page])
+
+
+@router.post(
+    "/improvement-plans",
+    response={201: PlanDetailOut, **ERRORS},
+    summary="Start a plan for someone in your reporting line (managers, HR); it is proposed",
+)
+def create_plan(request: HttpRequest, payload: ImprovementPlanIn) -> Any:
+    employee = employee_ref(request, payload.employee_id, "employee_id")
+    require(request, Action.PLAN_MANAGE, employee)
+    cycle = cycle_ref(request, payload.cycle_id) if payload.cycle_id is not None else None
+    with api_field_names():
+        plan = services.plan_create(
+            actor=request.user,
+            employee=employee,
+            cycle=cycle,
+            reason=payload.reason,
+            start_date=payload.start_date,
+            end_date=payload.end_date,
+        )
+    return 201, _detail(plan)
 
 
 @router.get(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.urls import get_resolver
+from django.utils import timezone
 
 from perfcycle.audit.models import AuditAction, AuditEvent, AuditImmutable
 from perfcycle.audit.services import audit_change, audit_record, snapshot
@@ -78,7 +79,32 @@ def test_update_records_before_and_after_of_changed_fields_only(company):
     assert event.actor == company.hr
     assert event.actor_label == "hr"
     assert event.object_type == "org.employee"
-    assert event.changed_fields == [("job_title", "Engineer", "Lead")]
+    assert event.changed_fields == [("job_title", "job title", "Engineer", "Lead")]
+
+
+def test_changes_read_as_the_pages_show_them(company):
+    """Choices by their label, flags as yes/no, the field by its label (in Chinese too)."""
+    from django.utils import translation
+
+    event = AuditEvent.objects.create(
+        at=timezone.now(),
+        action=AuditAction.UPDATE,
+        source="web",
+        object_type="cycles.cycle",
+        object_id="1",
+        before={"phase": "draft", "manager_id": 3},
+        after={"phase": "in_progress", "manager_id": 4},
+    )
+    phase = event.changed_fields[1]
+    assert (phase.name, str(phase.label), str(phase.before), str(phase.after)) == (
+        "phase",
+        "phase",
+        "draft",
+        "in progress",
+    )
+    assert event.changed_fields[0].label is None  # not a field of a cycle
+    with translation.override("zh-hans"):
+        assert str(event.changed_fields[1].after) == "执行中"
 
 
 def test_no_event_when_nothing_changed(company):

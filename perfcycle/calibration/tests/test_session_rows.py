@@ -29,14 +29,14 @@ REASON = "Delivered the Q1 launch alone."
 
 # The rows as calibration/session.html wrote them before they moved to Python.
 REFERENCE = """{% load i18n planning_tags %}{% for r, notes in rows %}<tr id="result-{{ r.pk }}"{% if change_error and change_error.result_id == r.pk %} class="has-error"{% endif %}>
-    <td>{{ r.employee.name }} <span class="muted">{{ r.employee.employee_number }}</span></td>
-    <td>{{ r.department.name|default:"—" }}</td>
-    <td>{{ r.computed_score|num }} {{ r.computed_grade|default:"—" }}</td>
-    <td><strong class="badge{% if r.grade != r.computed_grade %} warn{% endif %}">{{ r.grade|default:"—" }}</strong></td>
-    <td>{{ r.get_potential_display|default:"—" }}</td>
-    <td>{% for note in notes %}<span class="rater-flag badge">{{ note.text }}</span> {% empty %}<span class="muted">—</span>{% endfor %}</td>
-    <td>{{ r.changes }}</td>
-    {% if may_adjust %}<td><form method="post" action="{% url 'calibration:session_adjust' session.pk %}" class="session-change">{% csrf_token %}
+    <td class="person"><strong>{{ r.employee.name }}</strong> <span class="muted">{{ r.employee.employee_number }}</span></td>
+    <td data-label="{% translate "Department" %}">{{ r.department.name|default:"—" }}</td>
+    <td data-label="{% translate "Computed" %}">{{ r.computed_score|num }} {{ r.computed_grade|default:"—" }}</td>
+    <td data-label="{% translate "Final grade" %}"><strong class="badge{% if r.grade != r.computed_grade %} warn{% endif %}">{{ r.grade|default:"—" }}</strong></td>
+    <td data-label="{% translate "Potential" %}">{{ r.get_potential_display|default:"—" }}</td>
+    <td data-label="{% translate "Rater flags" %}">{% for note in notes %}<span class="rater-flag badge">{{ note.text }}</span> {% empty %}<span class="muted">—</span>{% endfor %}</td>
+    <td data-label="{% translate "Changes" %}">{{ r.changes }}</td>
+    {% if may_adjust %}<td data-label="{% translate "Change" %}"><form method="post" action="{% url 'calibration:session_adjust' session.pk %}" class="session-change">{% csrf_token %}
       <input type="hidden" name="result" value="{{ r.pk }}"><input type="hidden" name="version" value="{{ r.version }}">
       <label class="sr-only" for="grade-{{ r.pk }}">{% translate "Final grade" %}</label>
       <select name="grade" id="grade-{{ r.pk }}">{% for code in codes %}<option value="{{ code }}"{% if change_error and change_error.result_id == r.pk and change_error.grade %}{% if change_error.grade == code %} selected{% endif %}{% elif code == r.grade %} selected{% endif %}>{{ code }}</option>{% endfor %}</select>

@@ -24,6 +24,7 @@ from perfcycle.calibration.models import Result
 from perfcycle.calibration.results import results_prepare
 from perfcycle.charts import svg
 from perfcycle.core.errors import DomainError
+from perfcycle.core.numbers import plain
 from perfcycle.cycles.models import Cycle
 
 DEPARTMENTS_PER_PAGE = 50
@@ -128,7 +129,7 @@ def settings_page(request: HttpRequest, cycle_pk: int) -> HttpResponse:
     }
     chosen = next((p for p in presets if p.key == request.GET.get("preset")), None)
     if chosen is not None:
-        values["shares"] = {c: format(v.normalize(), "f") for c, v in chosen.shares.items()}
+        values["shares"] = {c: plain(v) for c, v in chosen.shares.items()}
     if request.method == "POST":
         values = {
             "shares": _posted_shares(request, codes),

@@ -57,6 +57,7 @@ class _Form:
         self.final_grade = _text(_("Final grade"))
         self.potential = _text(_("Potential"))
         self.reason = _text(_("Reason"))
+        self.change = _text(_("Change"))
         self.change_grade = _text(_("Change grade"))
         self.set_potential = _text(_("Set potential"))
         grade_pairs = [(c, c) for c in codes]
@@ -89,7 +90,8 @@ class _Form:
             f'<p class="error" role="alert">{_text(error.get("message", ""))}</p>' if error else ""
         )
         return (
-            f'<td><form method="post" action="{self.adjust_url}" class="session-change">'
+            f'<td data-label="{self.change}">'
+            f'<form method="post" action="{self.adjust_url}" class="session-change">'
             f"{self.csrf}\n"
             f'      <input type="hidden" name="result" value="{pk}">'
             f'<input type="hidden" name="version" value="{r.version}">\n'
@@ -128,6 +130,19 @@ def people_rows(
     # ``get_potential_display`` rebuilds the choices on every call; the labels once.
     potential_labels = {value: str(label) for value, label in Potential.choices}
     error_pk = change_error.get("result_id") if change_error else None
+    # Each cell names its column, so that on a phone a row reads as a card of labelled
+    # values (app.css) instead of a table scrolled sideways.
+    label = {
+        key: _text(text)
+        for key, text in (
+            ("department", _("Department")),
+            ("computed", _("Computed")),
+            ("grade", _("Final grade")),
+            ("potential", _("Potential")),
+            ("flags", _("Rater flags")),
+            ("changes", _("Changes")),
+        )
+    }
     out = []
     for r, notes in rows:
         error = change_error if change_error and error_pk == r.pk else None
@@ -141,14 +156,17 @@ def people_rows(
         score = _text(explain.number(r.computed_score)) if r.computed_score is not None else DASH
         out.append(
             f'<tr id="result-{r.pk}"{HAS_ERROR if error else ""}>\n'
-            f'    <td>{_text(employee.name)} <span class="muted">'
+            f'    <td class="person"><strong>{_text(employee.name)}</strong> <span class="muted">'
             f"{_text(employee.employee_number)}</span></td>\n"
-            f"    <td>{_or_dash(department.name if department else '')}</td>\n"
-            f"    <td>{score} {_or_dash(r.computed_grade)}</td>\n"
-            f'    <td><strong class="badge{warn}">{_or_dash(r.grade)}</strong></td>\n'
-            f"    <td>{_or_dash(potential_labels.get(r.potential, r.potential))}</td>\n"
-            f"    <td>{flags}</td>\n"
-            f"    <td>{r.changes}</td>\n"  # type: ignore[attr-defined]
+            f'    <td data-label="{label["department"]}">'
+            f"{_or_dash(department.name if department else '')}</td>\n"
+            f'    <td data-label="{label["computed"]}">{score} {_or_dash(r.computed_grade)}</td>\n'
+            f'    <td data-label="{label["grade"]}">'
+            f'<strong class="badge{warn}">{_or_dash(r.grade)}</strong></td>\n'
+            f'    <td data-label="{label["potential"]}">'
+            f"{_or_dash(potential_labels.get(r.potential, r.potential))}</td>\n"
+            f'    <td data-label="{label["flags"]}">{flags}</td>\n'
+            f'    <td data-label="{label["changes"]}">{r.changes}</td>\n'  # type: ignore[attr-defined]
             f"    {form.render(r, error) if form else ''}\n"
             f"  </tr>"
         )

@@ -132,9 +132,94 @@ def test_a_manager_creates_a_plan_at_any_time(company, world):
     )
     assert plan.cycle is None and plan.status == PlanStatus.PROPOSED
     with pytest.raises(Forbidden):
-        services.plan_create(actor=company.user("direct"), employee=company.direct)
+        services.plan_create(actor=company.user("direct"), employee=company.direct, reason="x")
     with pytest.raises(Forbidden):
-        services.plan_create(actor=company.user("stranger"), employee=company.direct)
+        services.plan_create(actor=company.user("stranger"), employee=company.direct, reason="x")
+
+
+def test_a_manager_starts_a_plan_on_the_page(company, world, as_user):
+    client = as_user(company.user("manager"))
+    assert "/improve/plans/new/" in client.get("/improve/").content.decode()
+    page = client.get("/improve/plans/new/").content.decode()
+    offered = {p.pk for p in (company.direct, company.indirect)}
+    for person in (company.direct, company.indirect, company.stranger, company.manager):
+        assert (f'<option value="{person.pk}"' in page) == (person.pk in offered)
+    refused = client.post(
+        "/improve/plans/new/", {"employee": company.stranger.pk, "reason": "Late"}
+    )
+    assert refused.status_code == 200 and not ImprovementPlan.objects.exists()
+    no_reason = client.post("/improve/plans/new/", {"employee": company.indirect.pk})
+    assert "This field is required" in no_reason.content.decode()
+    response = client.post(
+        "/improve/plans/new/",
+        {
+            "employee": company.indirect.pk,
+            "cycle": world.cycle.pk,
+            "reason": "Missed three deadlines",
+            "start_date": "2026-12-01",
+            "end_date": "2027-02-28",
+        },
+    )
+    plan = ImprovementPlan.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/improve/plans/{plan.pk}/"
+    assert (plan.employee, plan.manager, plan.cycle) == (
+        company.indirect,
+        company.direct,
+        world.cycle,
+    )
+    assert plan.status == PlanStatus.PROPOSED and plan.result_id == world.indirect.pk
+    assert plan.end_date == dt.date(2027, 2, 28)
+    event = AuditEvent.objects.get(object_type="improvement.improvementplan")
+    assert event.actor == company.user("manager") and event.after["reason"] == plan.reason
+    again = client.post(
+        "/improve/plans/new/",
+        {"employee": company.indirect.pk, "cycle": world.cycle.pk, "reason": "Again"},
+    )
+    assert "already has an improvement plan" in again.content.decode()
+
+
+def test_someone_without_reports_cannot_start_a_plan(company, world, as_user):
+    client = as_user(company.user("indirect"))
+    assert "/improve/plans/new/" not in client.get("/improve/").content.decode()
+    assert client.get("/improve/plans/new/").status_code == 403
+
+
+def test_a_plan_is_started_over_the_api(company, world, as_user):
+    client = as_user(company.user("direct"))
+
+    def post(**body):
+        return client.post("/api/v1/improvement-plans", body, content_type="application/json")
+
+    blank = post(employee_id=company.indirect.pk, reason="  ")
+    assert blank.status_code == 422
+    assert "reason" in blank.json()["error"]["details"]["fields"]
+    assert post(employee_id=company.stranger.pk, reason="x").status_code == 422
+    assert post(employee_id=company.direct.pk, reason="x").status_code == 403
+    created = post(
+        employee_id=company.indirect.pk,
+        cycle_id=world.cycle.pk,
+        reason="Missed three deadlines",
+        end_date="2027-02-28",
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["status"] == "proposed" and body["employee_id"] == company.indirect.pk
+    assert body["start_date"] == TODAY().isoformat() and body["goals"] == []
+    assert (
+        post(employee_id=company.indirect.pk, cycle_id=world.cycle.pk, reason="y").json()["error"][
+            "code"
+        ]
+        == "plan_exists"
+    )
+
+
+def test_no_plan_for_someone_who_has_left(company, world):
+    company.indirect.status = "left"
+    company.indirect.left_on = TODAY()
+    company.indirect.save()
+    with pytest.raises(ValidationFailed) as exc:
+        services.plan_create(actor=company.hr, employee=company.indirect, reason="Late")
+    assert "employee" in exc.value.details["fields"]
 
 
 def test_a_stale_edit_is_a_conflict(company, proposed, as_user):
@@ -286,11 +371,11 @@ def _count(client, url: str) -> int:
 
 
 def test_list_pages_take_constant_queries(company, world, as_user):
-    services.plan_create(actor=company.hr, employee=company.direct)
+    services.plan_create(actor=company.hr, employee=company.direct, reason="Late")
     client = as_user(company.hr)
     few = (_count(client, "/improve/"), _count(client, "/api/v1/improvement-plans"))
     for who in ("indirect", "manager", "stranger", "top"):
-        services.plan_create(actor=company.hr, employee=getattr(company, who))
+        services.plan_create(actor=company.hr, employee=getattr(company, who), reason="Late")
     many = (_count(client, "/improve/"), _count(client, "/api/v1/improvement-plans"))
     assert few == many
 

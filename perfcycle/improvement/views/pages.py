@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -53,6 +54,25 @@ class PlanForm(VersionForm):
     )
     start_date = forms.DateField(label=gettext_lazy("Start date"), widget=DATE, required=False)
     end_date = forms.DateField(label=gettext_lazy("End date"), widget=DATE, required=False)
+
+
+class NewPlanForm(forms.Form):
+    employee = forms.ModelChoiceField(label=gettext_lazy("Employee"), queryset=None)
+    cycle = forms.ModelChoiceField(
+        label=gettext_lazy("Cycle"),
+        queryset=Cycle.objects.order_by("-start_date"),
+        required=False,
+        help_text=gettext_lazy("The cycle whose result the plan answers, if any."),
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Why a plan is needed"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    start_date = forms.DateField(label=gettext_lazy("Start date"), widget=DATE, required=False)
+    end_date = forms.DateField(label=gettext_lazy("End date"), widget=DATE, required=False)
+
+    def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["employee"].queryset = people  # type: ignore[attr-defined]
 
 
 class GoalForm(VersionForm):
@@ -146,8 +166,35 @@ def home(request: HttpRequest) -> HttpResponse:
             "cycle": cycle,
             "trigger": trigger,
             "may_health": may(user, Action.PROCESS_HEALTH_VIEW),
+            "may_create": services.plannable_people(user).exists(),
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_new(request: HttpRequest) -> HttpResponse:
+    """A manager (or HR) starts a plan for someone in their reporting line at any time."""
+    people = services.plannable_people(request.user).order_by("name")
+    if not people.exists():
+        raise PermissionDenied
+    form = NewPlanForm(
+        request.POST or None,
+        people=people,
+        initial={"employee": request.GET.get("employee"), "cycle": request.GET.get("cycle")},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            obj = services.plan_create(actor=request.user, **data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request, _("Plan created. Add goals, support and an end date, then activate it.")
+            )
+            return redirect("improvement:plan", obj.pk)
+    return render(request, "improvement/plan_new.html", {"form": form})
 
 
 @login_required
@@ -381,6 +428,7 @@ def plan_action(request: HttpRequest, plan_id: int, name: str) -> HttpResponse:
 
 urlpatterns: list[URLPattern] = [
     path("", home, name="home"),
+    path("plans/new/", plan_new, name="plan_new"),
     path("cycles/<int:cycle_id>/propose/", propose, name="propose"),
     path("cycles/<int:cycle_id>/settings/", trigger_settings, name="settings"),
     path("plans/<int:plan_id>/", plan, name="plan"),

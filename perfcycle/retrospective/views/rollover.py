@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from perfcycle.access.policy import Action, require
 from perfcycle.core.errors import DomainError
 from perfcycle.core.forms import add_domain_error
+from perfcycle.core.numbers import plain
 from perfcycle.cycles.models import Cycle
 from perfcycle.retrospective import rollover
 
@@ -55,7 +56,7 @@ class RollOverForm(forms.Form):
 
 
 def _plain(value: Any) -> str:
-    return format(value.normalize(), "f")
+    return plain(value)
 
 
 @login_required

@@ -52,6 +52,9 @@ def test_the_training_factor_shows_in_the_explanation(plan):
         assert line.training_factor == (D("1.05") if line.training_met else D(1))
     zhang = next(line for line in lines if line.employee.employee_number == "E011")
     assert "× training factor 1.05 (required training completed)" in explain(zhang, plan)
+    # Amounts read as written: no "2.4E+4" for a round 24,000.
+    for line in lines:
+        assert "E+" not in explain(line, plan)
 
 
 def test_motivations_and_the_improvement_plan(plan):
