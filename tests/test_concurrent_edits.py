@@ -382,6 +382,34 @@ def test_goal_api_stale_patch_is_409_with_the_stored_version(company, as_user):
     assert AuditEvent.objects.count() == events
 
 
+def test_a_stale_done_button_does_not_undo_another_persons_change(company, as_user):
+    """The page's button sends the opposite of what it showed: from a stale page it would
+    mark a milestone goal not done right after someone marked it done."""
+    cycle = planning_cycle(company)
+    goal = planning.goal_create(
+        actor=company.hr,
+        cycle=cycle,
+        owner_type=OwnerType.EMPLOYEE,
+        employee=company.direct,
+        title="Launch the CRM",
+        kind="milestone",
+        weight=D(100),
+        due_date=cycle.end_date,
+    )
+    stale = goal.version
+    planning.goal_set_done(actor=company.hr, goal=goal, done=True, expected_version=stale)
+    events = AuditEvent.objects.count()
+    client = as_user(company.user("manager"))
+    response = client.post(f"/plan/goals/{goal.pk}/done/", {"done": "0", "version": stale})
+    assert response.status_code == 302
+    assert Goal.objects.get(pk=goal.pk).done_at is not None
+    assert AuditEvent.objects.count() == events
+    api = call(client, "post", f"/goals/{goal.pk}/done", {"done": False, "version": stale})
+    assert conflict_of(api)["details"] == {"expected_version": stale, "version": stale + 1}
+    fresh = call(client, "post", f"/goals/{goal.pk}/done", {"done": False, "version": stale + 1})
+    assert fresh.status_code == 200 and fresh.json()["version"] == stale + 2
+
+
 def _saved_elsewhere(company: Any, s: Setup) -> tuple[int, dict[int, tuple[int, str]]]:
     """Another tab fills in the whole form first: the version the page had read, and the
     ratings saved (complete, so a stale submission fails on its version alone)."""

@@ -209,6 +209,7 @@ NOT_LISTS = _names(
     "planning:milestone_done planning:indicator_create planning:indicator_assign "
     "planning:import planning:import_preview monitoring:actual_enter monitoring:import "
     "monitoring:import_preview monitoring:checkin_schedule monitoring:checkin_request "
+    "improvement:plan_new "
     "monitoring:checkin_agenda monitoring:checkin_notes monitoring:checkin_goal "
     "monitoring:checkin_item monitoring:checkin_confirm monitoring:checkin_held "
     "monitoring:checkin_cancel monitoring:item_done monitoring:observation_create "

@@ -5,15 +5,14 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from perfcycle.accounts.throttle import client_ip
 from perfcycle.audit.context import audit_context
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 class AuditContextMiddleware:
-    """Tags everything a request writes to the audit trail with its source and request id."""
+    """Tags everything a request writes to the audit trail with its source, request id and
+    the client's address (the one the sign-in throttle counts: behind
+    ``PERFCYCLE_PROXY_COUNT`` proxies, the address the outermost proxy saw)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

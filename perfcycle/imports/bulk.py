@@ -102,11 +102,17 @@ def insert_rows(
 
 
 def update_rows(
-    model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    expressions: dict[str, str] | None = None,
 ) -> int:
     """Set the columns ``names[1:]`` of the rows whose primary key is the first value of
-    each row. PostgreSQL: the rows are copied into a temporary table and applied in one
-    ``UPDATE … FROM``; SQLite: ``executemany`` by primary key."""
+    each row, and the columns of ``expressions`` (column -> SQL over the row's own columns,
+    e.g. ``{"inputs_stamp": "inputs_stamp + 1"}``) in the same statement. PostgreSQL: the
+    rows are copied into a temporary table and applied in one ``UPDATE … FROM``; SQLite:
+    ``executemany`` by primary key."""
     fields = {f.attname: f for f in model._meta.concrete_fields}
     named = [fields[n] for n in names]
     if not named[0].primary_key:
@@ -129,14 +135,20 @@ def update_rows(
                 for row in prepared:
                     copy.write_row(row)
             pk = quote(named[0].column)
-            sets = ", ".join(f"{quote(f.column)} = u.{quote(f.column)}" for f in named[1:])
+            sets = ", ".join(
+                [f"{quote(f.column)} = u.{quote(f.column)}" for f in named[1:]]
+                + [f"{quote(c)} = {sql}" for c, sql in (expressions or {}).items()]
+            )
             cursor.execute(
                 f"UPDATE {table} SET {sets} FROM {temp} u "  # noqa: S608 (metadata)
                 f"WHERE {table}.{pk} = u.{pk}"
             )
             cursor.execute(f"DROP TABLE {temp}")
             return len(prepared)
-        sets = ", ".join(f"{quote(f.column)} = %s" for f in named[1:])
+        sets = ", ".join(
+            [f"{quote(f.column)} = %s" for f in named[1:]]
+            + [f"{quote(c)} = {sql}" for c, sql in (expressions or {}).items()]
+        )
         sql = f"UPDATE {table} SET {sets} WHERE {quote(named[0].column)} = %s"  # noqa: S608
         for batch in _batches(((*row[1:], row[0]) for row in prepared), SQLITE_BATCH):
             cursor.executemany(sql, batch)

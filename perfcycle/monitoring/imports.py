@@ -52,6 +52,7 @@ from perfcycle.monitoring.periods import Period
 from perfcycle.org.models import Employee
 from perfcycle.planning.models import Goal, Indicator
 from perfcycle.planning.scoring import combine
+from perfcycle.planning.triggers import STAMP_BUMP
 
 KIND = "actuals"
 NOTE_MAX = 500
@@ -454,7 +455,8 @@ def _recompute(goal_ids: set[int], goals: dict[int, GoalFacts], current: Current
             combined = combined.quantize(PLACES, rounding=ROUND_HALF_UP)
         if combined != before:
             changed.append((goal_id, combined))
-    update_rows(Goal, ["id", "current_value"], changed)
+    # The goals' scoring stamp is bumped here rather than by the trigger, row by row.
+    update_rows(Goal, ["id", "current_value"], changed, expressions=STAMP_BUMP)
 
 
 _PARSE_NUMBER = partial(parse_text, max_length=32)

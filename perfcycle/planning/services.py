@@ -626,12 +626,20 @@ def milestone_set_done(*, actor: User | None, milestone: Milestone, done: bool) 
 
 
 @transaction.atomic
-def goal_set_done(*, actor: User | None, goal: Goal, done: bool) -> Goal:
+def goal_set_done(
+    *, actor: User | None, goal: Goal, done: bool, expected_version: int | None = None
+) -> Goal:
+    """Mark a milestone goal done or not done, at the version the caller read (a page's
+    button says the opposite of what it showed: from a stale page it would undo another's
+    change)."""
     if goal.kind != GoalKind.MILESTONE:
         raise field_error("kind", _("Only milestone goals are marked done."))
     before = snapshot(goal, ["done_at"])
     goal.done_at = timezone.now() if done else None
-    goal.save_versioned(expected_version=None, update_fields=["done_at"])
+    try:
+        goal.save_versioned(expected_version=expected_version, update_fields=["done_at"])
+    except Conflict as exc:
+        raise _with_stored_version(exc, goal) from None
     audit_change(actor=actor, instance=goal, before=before)
     return goal
 

@@ -2,6 +2,10 @@
 ``perfcycle.evaluation.goal_points``): whenever a scoring input of a goal changes, by the
 ORM, a bulk update or raw SQL, it clears ``cached_rules`` and bumps ``inputs_stamp``.
 
+A writer that changes many goals at once may bump the stamp itself (``STAMP_BUMP``, in the
+same UPDATE): the trigger then leaves the row alone, which saves a function call per row
+(a third of the time of updating 100,000 goals' current values on PostgreSQL).
+
 Migrations call ``goal_trigger_create``. SQLite drops a table's triggers when a migration
 rebuilds the table (most field changes do), so a migration that alters ``planning_goal``
 must call it again afterwards; ``evaluation/tests/test_goal_points_cache.py`` fails if
@@ -18,6 +22,9 @@ GOAL_INPUTS = [
     "rule_type", "rule_floor", "rule_cap", "threshold_points", "bands",
 ]  # fmt: skip
 
+# Column -> SQL expression over the row's own columns: what the trigger would do.
+STAMP_BUMP = {"inputs_stamp": "inputs_stamp + 1", "cached_rules": "NULL"}
+
 PG_CREATE = """
 CREATE OR REPLACE FUNCTION planning_goal_inputs_changed() RETURNS trigger AS $$
 BEGIN
@@ -28,7 +35,8 @@ END;
 $$ LANGUAGE plpgsql;
 DROP TRIGGER IF EXISTS planning_goal_inputs_changed ON planning_goal;
 CREATE TRIGGER planning_goal_inputs_changed BEFORE UPDATE ON planning_goal FOR EACH ROW
-    WHEN ({changed}) EXECUTE FUNCTION planning_goal_inputs_changed();
+    WHEN (({changed}) AND OLD.inputs_stamp = NEW.inputs_stamp)
+    EXECUTE FUNCTION planning_goal_inputs_changed();
 """.format(changed=" OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in GOAL_INPUTS))
 PG_DROP = """
 DROP TRIGGER IF EXISTS planning_goal_inputs_changed ON planning_goal;
@@ -36,7 +44,7 @@ DROP FUNCTION IF EXISTS planning_goal_inputs_changed();
 """
 SQLITE_CREATE = """
 CREATE TRIGGER planning_goal_inputs_changed AFTER UPDATE ON planning_goal FOR EACH ROW
-WHEN {changed}
+WHEN ({changed}) AND OLD.inputs_stamp = NEW.inputs_stamp
 BEGIN
     UPDATE planning_goal SET inputs_stamp = OLD.inputs_stamp + 1, cached_rules = NULL
     WHERE id = NEW.id;
@@ -53,6 +61,19 @@ def goal_trigger_create(apps: Any, schema_editor: Any) -> None:
     elif vendor == "sqlite":
         schema_editor.execute(SQLITE_DROP)
         schema_editor.execute(SQLITE_CREATE)
+
+
+def goal_fillfactor(apps: Any, schema_editor: Any) -> None:
+    """PostgreSQL: leave 30% of each page of goals free, so that updating current values
+    (every import of actuals) rewrites rows in place without touching the eleven indexes
+    (HOT updates). Pages written before keep their fill until ``VACUUM FULL``."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE planning_goal SET (fillfactor = 70)")
+
+
+def goal_fillfactor_reset(apps: Any, schema_editor: Any) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE planning_goal RESET (fillfactor)")
 
 
 def goal_trigger_drop(apps: Any, schema_editor: Any) -> None:

@@ -86,6 +86,7 @@ class MilestoneIn(Schema):
 
 class DoneIn(Schema):
     done: bool = True
+    version: int | None = Field(None, description="The goal's version you read; 409 if stale.")
 
 
 class GoalOut(ScoringOut):
@@ -332,7 +333,9 @@ def preview_goal(request: HttpRequest, goal_id: int, payload: WhatIfActualIn) ->
 def mark_goal_done(request: HttpRequest, goal_id: int, payload: DoneIn) -> Any:
     goal = visible_goal(request, goal_id)
     require(request, Action.GOAL_CHANGE, goal)
-    services.goal_set_done(actor=request.user, goal=goal, done=payload.done)
+    services.goal_set_done(
+        actor=request.user, goal=goal, done=payload.done, expected_version=payload.version
+    )
     return visible_goal(request, goal_id)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test import override_settings
 from django.urls import get_resolver
 from django.utils import timezone
 
@@ -131,3 +132,20 @@ def test_requests_tag_events_with_source_and_request_id(company, as_user):
     assert response.headers["X-Request-ID"] == "req-123"
     event = AuditEvent.objects.for_object(company.direct).get()
     assert (event.source, event.request_id, event.ip_address) == ("api", "req-123", "127.0.0.1")
+
+
+@override_settings(PERFCYCLE_PROXY_COUNT=1)
+def test_behind_a_proxy_events_keep_the_address_the_proxy_saw(company, as_user):
+    """The address the proxy put last in X-Forwarded-For, not the proxy's own and not one
+    the client wrote in front of it."""
+    client = as_user(company.hr)
+    response = client.patch(
+        f"/api/v1/employees/{company.direct.pk}",
+        {"version": company.direct.version, "level": "P4"},
+        content_type="application/json",
+        headers={"X-Forwarded-For": "10.9.9.9, 203.0.113.7"},
+        REMOTE_ADDR="10.0.0.2",
+    )
+    assert response.status_code == 200
+    event = AuditEvent.objects.for_object(company.direct).get()
+    assert event.ip_address == "203.0.113.7"

@@ -13,9 +13,10 @@ from perfcycle.cycles.models import Cycle, Phase
 from perfcycle.cycles.services import grade_scale_default, review_template_create
 from perfcycle.evaluation.goal_points import goal_points_keep
 from perfcycle.evaluation.scores import cycle_scores
+from perfcycle.imports.bulk import update_rows
 from perfcycle.planning import scoring
 from perfcycle.planning.models import Goal
-from perfcycle.planning.triggers import GOAL_INPUTS
+from perfcycle.planning.triggers import GOAL_INPUTS, STAMP_BUMP
 from tests.factories import CycleFactory, EmployeeFactory, GoalFactory
 
 INPUTS = GOAL_INPUTS
@@ -102,6 +103,16 @@ def test_raw_sql_changes_are_scored_at_once(goal):
     table = connection.ops.quote_name(Goal._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET current_value = 18 WHERE id = %s", [goal.pk])
+    assert cycle_scores(goal.cycle)[goal.employee_id].goals_score == D("90.00")
+
+
+def test_a_bulk_writer_that_bumps_the_stamp_itself_is_counted_once(goal):
+    """``update_rows(..., expressions=STAMP_BUMP)``, as the actuals import writes current
+    values: the trigger leaves the row alone and the stamp moves by one, not two."""
+    cycle_scores(goal.cycle)
+    stamp = _cache(goal)[2]
+    update_rows(Goal, ["id", "current_value"], [(goal.pk, D("18"))], expressions=STAMP_BUMP)
+    assert _cache(goal)[1:] == (None, stamp + 1)
     assert cycle_scores(goal.cycle)[goal.employee_id].goals_score == D("90.00")
 
 

@@ -293,7 +293,13 @@ def goal_done(request: HttpRequest, pk: int) -> HttpResponse:
     goal = _goal(request, pk)
     require(request, Action.GOAL_CHANGE, goal)
     try:
-        services.goal_set_done(actor=request.user, goal=goal, done=request.POST.get("done") == "1")
+        version = request.POST.get("version", "")
+        services.goal_set_done(
+            actor=request.user,
+            goal=goal,
+            done=request.POST.get("done") == "1",
+            expected_version=int(version) if version.isdigit() else None,
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("planning:goal", pk=goal.pk)
