@@ -35,7 +35,7 @@ REFERENCE = """{% load i18n planning_tags %}{% for r, notes in rows %}<tr id="re
     <td data-label="{% translate "Final grade" %}"><strong class="badge{% if r.grade != r.computed_grade %} warn{% endif %}">{{ r.grade|default:"—" }}</strong></td>
     <td data-label="{% translate "Potential" %}">{{ r.get_potential_display|default:"—" }}</td>
     <td data-label="{% translate "Rater flags" %}">{% for note in notes %}<span class="rater-flag badge">{{ note.text }}</span> {% empty %}<span class="muted">—</span>{% endfor %}</td>
-    <td data-label="{% translate "Changes" %}">{{ r.changes }}</td>
+    <td data-label="{% translate "Changes" context "number of adjustments" %}">{{ r.changes }}</td>
     {% if may_adjust %}<td data-label="{% translate "Change" %}"><form method="post" action="{% url 'calibration:session_adjust' session.pk %}" class="session-change">{% csrf_token %}
       <input type="hidden" name="result" value="{{ r.pk }}"><input type="hidden" name="version" value="{{ r.version }}">
       <label class="sr-only" for="grade-{{ r.pk }}">{% translate "Final grade" %}</label>

@@ -17,6 +17,7 @@ from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from perfcycle.calibration.models import CalibrationSession, Potential, Result
 from perfcycle.calibration.sessions import RaterNote
@@ -140,7 +141,7 @@ def people_rows(
             ("grade", _("Final grade")),
             ("potential", _("Potential")),
             ("flags", _("Rater flags")),
-            ("changes", _("Changes")),
+            ("changes", pgettext("number of adjustments", "Changes")),
         )
     }
     out = []
