@@ -20,12 +20,12 @@ new_customers = fx.new_customers
 month_key = fx.month_key
 
 REFERENCE = """{% load i18n planning_tags %}{% for row in rows %}<tr>
-    <td><a href="{% url 'monitoring:person' row.employee.pk %}?cycle={{ cycle.pk }}">{{ row.employee.name }}</a> <span class="muted">{{ row.employee.employee_number }}</span></td>
-    <td>{{ row.employee.department.name|default:"—" }}</td>
-    <td><span class="status status-{{ row.status }}">{{ row.status_label|capfirst }}</span></td>
-    <td>{% if row.actual is not None %}{{ row.actual|pct }}{% else %}—{% endif %}</td>
-    <td>{{ row.expected|pct }}</td>
-    <td>{% for g in row.goals %}<span class="status status-{{ g.status }}" title="{{ g.status_label }}">{{ g.goal.title }}</span>{% if g.confidence is not None %} <span class="muted">{% translate "confidence" %} {{ g.confidence }}/10</span>{% endif %}{% if not forloop.last %} {% endif %}{% endfor %}</td>
+    <td class="person"><a href="{% url 'monitoring:person' row.employee.pk %}?cycle={{ cycle.pk }}">{{ row.employee.name }}</a> <span class="muted">{{ row.employee.employee_number }}</span></td>
+    <td data-label="{% translate "Department" %}">{{ row.employee.department.name|default:"—" }}</td>
+    <td data-label="{% translate "Status" %}"><span class="status status-{{ row.status }}">{{ row.status_label|capfirst }}</span></td>
+    <td data-label="{% translate "Progress" %}">{% if row.actual is not None %}{{ row.actual|pct }}{% else %}—{% endif %}</td>
+    <td data-label="{% translate "Expected" %}">{{ row.expected|pct }}</td>
+    <td data-label="{% translate "Goals" %}">{% for g in row.goals %}<span class="status status-{{ g.status }}" title="{{ g.status_label }}">{{ g.goal.title }}</span>{% if g.confidence is not None %} <span class="muted">{% translate "confidence" %} {{ g.confidence }}/10</span>{% endif %}{% if not forloop.last %} {% endif %}{% endfor %}</td>
   </tr>{% empty %}<tr><td colspan="6" class="muted">{% translate "Nobody here." %}</td></tr>{% endfor %}"""
 
 

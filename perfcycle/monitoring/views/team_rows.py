@@ -46,6 +46,17 @@ def pace_rows(rows: Sequence[PersonPace], cycle: Cycle) -> SafeString:
             labels[status] = str(row.status_label)  # type: ignore[attr-defined]
         return labels[status]
 
+    # Each cell names its column: on a phone a row reads as a card (``table.cards``).
+    column = {
+        key: _text(text)
+        for key, text in (
+            ("department", _("Department")),
+            ("status", _("Status")),
+            ("progress", _("Progress")),
+            ("expected", _("Expected")),
+            ("goals", _("Goals")),
+        )
+    }
     out = []
     for row in rows:
         employee = row.employee
@@ -64,14 +75,15 @@ def pace_rows(rows: Sequence[PersonPace], cycle: Cycle) -> SafeString:
         actual = _text(_pct(row.actual)) if row.actual is not None else DASH
         out.append(
             "<tr>\n"
-            f'    <td><a href="{url}?cycle={cycle.pk}">{_text(employee.name)}</a> '
+            f'    <td class="person"><a href="{url}?cycle={cycle.pk}">{_text(employee.name)}</a> '
             f'<span class="muted">{_text(employee.employee_number)}</span></td>\n'
-            f"    <td>{_text(department.name) if department and department.name else DASH}</td>\n"
-            f'    <td><span class="status status-{_text(row.status)}">'
+            f'    <td data-label="{column["department"]}">'
+            f"{_text(department.name) if department and department.name else DASH}</td>\n"
+            f'    <td data-label="{column["status"]}"><span class="status status-{_text(row.status)}">'
             f"{_text(capfirst(label(row)))}</span></td>\n"
-            f"    <td>{actual}</td>\n"
-            f"    <td>{_text(_pct(row.expected))}</td>\n"
-            f"    <td>{''.join(goals)}</td>\n"
+            f'    <td data-label="{column["progress"]}">{actual}</td>\n'
+            f'    <td data-label="{column["expected"]}">{_text(_pct(row.expected))}</td>\n'
+            f'    <td data-label="{column["goals"]}">{"".join(goals)}</td>\n'
             "  </tr>"
         )
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
