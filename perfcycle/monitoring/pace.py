@@ -28,7 +28,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import models
 from django.db.models import Prefetch, QuerySet
@@ -123,9 +123,23 @@ class GoalPace:
         return str(PaceStatus(self.status).label)
 
 
+class PaceDepartment(NamedTuple):
+    name: str | None
+
+
+class PacePerson(NamedTuple):
+    """What team pace shows of a person, read without model instances (a department
+    head's line has thousands of people)."""
+
+    pk: int
+    name: str
+    employee_number: str
+    department: PaceDepartment
+
+
 @dataclass
 class PersonPace:
-    employee: Employee
+    employee: Employee | PacePerson
     goals: list[GoalPace] = field(default_factory=list)
     expected: Decimal = ZERO
     actual: Decimal | None = None
@@ -169,7 +183,7 @@ def goal_pace(
     return GoalPace(goal, expected, actual, status_for(actual, expected), confidence)
 
 
-def person_pace(employee: Employee, goals: list[GoalPace]) -> PersonPace:
+def person_pace(employee: Employee | PacePerson, goals: list[GoalPace]) -> PersonPace:
     row = PersonPace(employee, goals)
     known = [g for g in goals if g.actual is not None]
     if not goals:
@@ -309,13 +323,16 @@ def team_pace(
     """Everyone the user may monitor in ``cycle``, most behind pace first (two queries;
     four when some goals are not KPIs)."""
     team = team_participants(user, cycle, manager=manager)
-    participants = list(team.only(*PERSON_FIELDS))
+    people = [
+        PacePerson(pk, name, number, PaceDepartment(department))
+        for pk, name, number, department in team.values_list("employee_id", *PERSON_FIELDS)
+    ]
     day = as_of or timezone.localdate()
     elapsed = time_elapsed(cycle, day)
     by_person: dict[int, list[GoalPace]] = defaultdict(list)
     for goal in team_goals(cycle, team.values("employee_id")):
         by_person[goal.employee_id].append(goal_pace(goal, as_of=day, elapsed=elapsed))  # type: ignore[arg-type]
-    rows = [person_pace(p.employee, by_person.get(p.employee_id, [])) for p in participants]
+    rows = [person_pace(p, by_person.get(p.pk, [])) for p in people]
     rows.sort(key=PersonPace.risk_key)
     return rows
 

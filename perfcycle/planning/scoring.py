@@ -91,8 +91,11 @@ class Score(NamedTuple):
     steps: tuple[str, ...] = ()
 
 
+_LOWER = Direction.LOWER.value  # a plain str: comparing with the enum member is slower
+
+
 def _lower(standard: Standard) -> bool:
-    return standard.direction == Direction.LOWER
+    return standard.direction == _LOWER
 
 
 def attainment(standard: Standard, actual: Decimal) -> Decimal | None:

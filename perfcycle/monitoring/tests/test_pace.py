@@ -92,7 +92,7 @@ def test_team_sorted_by_risk_and_scoped(company, run_cycle, new_customers):
     assert [r.employee.name for r in rows] == ["Dan Direct", "Ivy Indirect"]
     assert [r.status for r in rows] == ["off_track", "on_track"]
     everyone = pace.team_pace(company.hr, run_cycle, as_of=as_of)
-    assert everyone[0].employee == company.direct
-    assert {r.employee for r in everyone} >= {company.stranger, company.top}
+    assert everyone[0].employee.pk == company.direct.pk
+    assert {r.employee.pk for r in everyone} >= {company.stranger.pk, company.top.pk}
     narrowed = pace.team_pace(company.hr, run_cycle, manager=company.direct, as_of=as_of)
-    assert [r.employee for r in narrowed] == [company.indirect]
+    assert [r.employee.pk for r in narrowed] == [company.indirect.pk]
