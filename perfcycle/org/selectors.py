@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from perfcycle.access.policy import Action, scope
 from perfcycle.org.models import Department, Employee, EmployeeStatus
@@ -81,16 +81,15 @@ def department_chain(department: Department) -> list[Department]:
 def company_summary() -> dict[str, int]:
     """Head counts for HR's home page. A manager is an active person with active reports.
 
-    The manager test is a subquery, not a join: joining the reports would count a
-    manager once per report in the other totals.
+    Managers are counted apart, as the active people among the active people's managers
+    (one semi-join, read once), not by asking every person whether they have reports: at
+    100,000 people that was 100,000 probes and the slowest query of the page.
     """
-    has_reports = Exists(
-        Employee.objects.filter(manager=OuterRef("pk"), status=EmployeeStatus.ACTIVE)
-    )
-    counts = Employee.objects.annotate(has_reports=has_reports).aggregate(
+    active = Employee.objects.filter(status=EmployeeStatus.ACTIVE)
+    counts = Employee.objects.aggregate(
         active=Count("pk", filter=Q(status=EmployeeStatus.ACTIVE)),
         left=Count("pk", filter=Q(status=EmployeeStatus.LEFT)),
-        managers=Count("pk", filter=Q(status=EmployeeStatus.ACTIVE, has_reports=True)),
     )
+    counts["managers"] = active.filter(pk__in=active.values("manager_id")).count()
     counts["departments"] = Department.objects.count()
     return counts
