@@ -470,15 +470,18 @@ class AmongTeam(models.Func):
     def __init__(self, column: str, subquery: models.QuerySet) -> None:
         super().__init__(models.F(column), models.Subquery(subquery))
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def _sides(self, compiler: Any) -> tuple[str, str, list[Any]]:
         lhs, lhs_params = compiler.compile(self.source_expressions[0])
         rhs, rhs_params = compiler.compile(self.source_expressions[1])  # "(SELECT ...)"
-        return f"{lhs} IN {rhs}", [*lhs_params, *rhs_params]
+        return lhs, rhs, [*lhs_params, *rhs_params]
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        lhs, rhs, params = self._sides(compiler)
+        return f"{lhs} IN {rhs}", params
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
-        lhs, lhs_params = compiler.compile(self.source_expressions[0])
-        rhs, rhs_params = compiler.compile(self.source_expressions[1])
-        return f"{lhs} = ANY(ARRAY{rhs})", [*lhs_params, *rhs_params]
+        lhs, rhs, params = self._sides(compiler)
+        return f"{lhs} = ANY(ARRAY{rhs})", params
 
 
 def scope(
