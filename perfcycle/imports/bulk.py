@@ -39,8 +39,10 @@ def among(keys: Collection[Any], *, integers: bool = False) -> Any:
     if len(keys) <= PLAIN_IN_LIMIT or connection.vendor not in {"postgresql", "sqlite"}:
         return keys
     if connection.vendor == "postgresql":
-        cast = "bigint[]" if integers else "text[]"
-        return RawSQL(f"SELECT unnest(%s::{cast})", [keys])  # noqa: S611 (no user text)
+        if integers:  # an array literal is written far faster than psycopg dumps a list
+            literal = "{" + ",".join(str(int(key)) for key in keys) + "}"
+            return RawSQL("SELECT unnest(%s::bigint[])", [literal])
+        return RawSQL("SELECT unnest(%s::text[])", [keys])
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(keys)])
 
 

@@ -324,18 +324,22 @@ def read_table(
         data_rows = sum(1 for row in rows[start + 1 :] if any(cell.strip() for cell in row))
         raise rejected(bad_cells, rows=data_rows)
     table = Table(columns=list(positions), encoding=encoding, format=fmt)
+    append, wanted, width = table.rows.append, list(positions.items()), max(positions.values())
     for line, raw_row in enumerate(rows[start + 1 :], start=header_line + 1):
-        if not any(cell.strip() for cell in raw_row):
+        if not "".join(raw_row).strip():  # a blank line (no cell with anything in it)
             continue
-        table.rows.append(
-            (
-                line,
-                {
-                    name: (raw_row[pos].strip() if pos < len(raw_row) else "")
-                    for name, pos in positions.items()
-                },
+        if len(raw_row) > width:
+            append((line, {name: raw_row[pos].strip() for name, pos in wanted}))
+        else:
+            append(
+                (
+                    line,
+                    {
+                        name: (raw_row[pos].strip() if pos < len(raw_row) else "")
+                        for name, pos in wanted
+                    },
+                )
             )
-        )
     return table
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
@@ -120,18 +120,24 @@ def _goal_problem(goal: GoalFacts) -> str | None:
     return None
 
 
-def _check(
-    cycle: Cycle, rows: Sequence[Row], *, today: dt.date | None, lock: bool = False
-) -> tuple[list[Value], list[RowError]]:
-    """Resolve and check every row in a fixed number of queries; collect every problem.
+@dataclass
+class Lookup:
+    """What a file's rows refer to, read in a fixed number of queries: employees and
+    indicators by their codes, and the cycle's goals by reference and by (employee,
+    indicator)."""
 
-    A row whose goal, period and value all pass is accepted here; any other row is
-    checked again by ``clean_item``, which names its problems as it always has. Goal
-    checks are made once per goal and period checks once per distinct text, since
-    they depend on nothing else (the cycle and today are the same for every row).
-    With ``lock`` (inside a transaction, before writing) the goals read are locked as
-    they are read, as ``actuals_write`` locks them: writers of a goal take turns."""
-    errors: list[RowError] = []
+    cycle: Cycle
+    employees: dict[str, int]
+    indicators: dict[str, int]
+    by_ref: dict[str, GoalFacts]
+    by_pair: dict[tuple[int, int], list[GoalFacts]]
+    goal_ids: list[int]
+
+
+def _lookup(cycle: Cycle, rows: Sequence[Row], *, lock: bool = False) -> Lookup:
+    """Read what ``rows`` refer to. With ``lock`` (inside a transaction, before writing)
+    the goals are locked as they are read, as ``actuals_write`` locks them: writers of a
+    goal take turns."""
     numbers = {r.employee_number for r in rows if r.employee_number}
     codes = {r.indicator_code for r in rows if r.indicator_code}
     refs = {r.goal_ref for r in rows if r.goal_ref}
@@ -145,6 +151,7 @@ def _check(
     code_of = {pk: code for code, pk in indicators.items()}
     by_ref: dict[str, GoalFacts] = {}
     by_pair: dict[tuple[int, int], list[GoalFacts]] = {}
+    goal_ids: list[int] = []
     goals = Goal.objects.select_for_update() if lock else Goal.objects.all()
     for pk, ref, employee_id, indicator_id, title, kind, how, negative, unit, *rule in (
         goals.filter(cycle=cycle)
@@ -175,62 +182,85 @@ def _check(
         goal = GoalFacts(
             pk, fresh, title, kind, how, negative, unit, code_of.get(indicator_id), *rule
         )
+        goal_ids.append(pk)
         if ref:
             by_ref[ref] = goal
         if employee_id and indicator_id:
             by_pair.setdefault((employee_id, indicator_id), []).append(goal)
+    return Lookup(fresh, employees, indicators, by_ref, by_pair, goal_ids)
+
+
+def _checked(
+    lookup: Lookup, rows: Sequence[Row], errors: list[RowError], *, today: dt.date | None
+) -> Iterator[Value]:
+    """Each row whose goal, period and value all pass, as it is checked; every problem
+    goes to ``errors``. A row that does not pass is checked again by ``clean_item``,
+    which names its problems as it always has. Goal checks are made once per goal and
+    period checks once per distinct text, since they depend on nothing else (the cycle
+    and today are the same for every row)."""
+    cycle, employees, indicators = lookup.cycle, lookup.employees, lookup.indicators
+    by_pair = lookup.by_pair
     today = today or timezone.localdate()
     goal_problems: dict[int, str | None] = {}
     periods: dict[tuple[str, str], Period | None] = {}
     seen: dict[tuple[int, str], int] = {}
-    values: list[Value] = []
     for row in rows:
         # The usual row (a known person's goal by indicator) is found here; any other
         # goes through _find_goal, which also names what is wrong with it.
         found = None
         if not row.goal_ref:
-            employee_id = employees.get(row.employee_number)  # type: ignore[arg-type]
-            indicator_id = indicators.get(row.indicator_code)  # type: ignore[arg-type]
+            employee_id = employees.get(row.employee_number)
+            indicator_id = indicators.get(row.indicator_code)
             if employee_id is not None and indicator_id is not None:
                 found = by_pair.get((employee_id, indicator_id))
         if found is not None and len(found) == 1:
             goal = found[0]
         else:
-            goal = _find_goal(row, cycle, employees, indicators, by_ref, by_pair, errors)
+            goal = _find_goal(row, cycle, lookup, errors)
             if goal is None:
                 continue
-        if goal.pk not in goal_problems:
-            goal_problems[goal.pk] = _goal_problem(goal)
+        problem = goal_problems.get(goal.pk, False)
+        if problem is False:
+            problem = goal_problems[goal.pk] = _goal_problem(goal)
         key = (goal.measurement_period, row.period)
-        if key not in periods:
+        period = periods.get(key, False)
+        if period is False:
             try:
-                periods[key] = clean_period(goal, row.period, today=today)  # type: ignore[arg-type]
+                period = clean_period(goal, row.period, today=today)  # type: ignore[arg-type]
             except CellError:
-                periods[key] = None
-        period = periods[key]
+                period = None
+            periods[key] = period
         value = None
-        if period is not None and goal_problems[goal.pk] is None:
+        if period is not None and problem is None:
             try:
                 value = clean_value(goal, row.value)  # type: ignore[arg-type]
             except CellError:
                 value = None
-        note = (row.note or "").strip()
+        note = row.note.strip() if row.note else ""
         if period is None or value is None or len(note) > NOTE_MAX:
             _name_problems(row, goal, errors, today)
             continue
         seen_key = (goal.pk, period.key)
-        if seen_key in seen:
+        line = seen.setdefault(seen_key, row.line)
+        if line != row.line:
             errors.append(
                 RowError(
                     row.line,
                     "period",
                     _("%(goal)s, %(period)s already appears on line %(line)d.")
-                    % {"goal": goal.title, "period": period.key, "line": seen[seen_key]},
+                    % {"goal": goal.title, "period": period.key, "line": line},
                 )
             )
             continue
-        seen[seen_key] = row.line
-        values.append(Value(row, goal, period, value, note))
+        yield Value(row, goal, period, value, note)
+
+
+def _check(
+    cycle: Cycle, rows: Sequence[Row], *, today: dt.date | None
+) -> tuple[list[Value], list[RowError]]:
+    """Resolve and check every row in a fixed number of queries; collect every problem."""
+    errors: list[RowError] = []
+    values = list(_checked(_lookup(cycle, rows), rows, errors, today=today))
     return values, errors
 
 
@@ -263,15 +293,9 @@ def check_rows(cycle: Cycle, rows: Sequence[Row], *, today: dt.date | None = Non
     )
 
 
-def _find_goal(
-    row: Row,
-    cycle: Cycle,
-    employees: dict[str, int],
-    indicators: dict[str, int],
-    by_ref: dict[str, GoalFacts],
-    by_pair: dict[tuple[int, int], list[GoalFacts]],
-    errors: list[RowError],
-) -> GoalFacts | None:
+def _find_goal(row: Row, cycle: Cycle, lookup: Lookup, errors: list[RowError]) -> GoalFacts | None:
+    employees, indicators = lookup.employees, lookup.indicators
+    by_ref, by_pair = lookup.by_ref, lookup.by_pair
     if row.goal_ref:
         goal = by_ref.get(row.goal_ref)
         if goal is None:
@@ -368,13 +392,13 @@ def _report(kind: str, rows: int, dry_run: bool, written: list[tuple[Row, str]])
 Current = dict[int, dict[str, tuple[int | None, Decimal, int, dt.date]]]
 
 
-def _current(values: Sequence[Value]) -> Current:
-    """Every current actual of the goals of ``values``: goal → period → (id, value,
+def _current(goal_ids: Collection[int]) -> Current:
+    """Every current actual of the goals ``goal_ids``: goal → period → (id, value,
     revision, first day), in one query."""
     current: Current = {}
     for pk, goal_id, period, value, revision, start in (
         Actual.objects.current()
-        .filter(goal_id__in=among({v.goal.pk for v in values}, integers=True))
+        .filter(goal_id__in=among(goal_ids, integers=True))
         .order_by()
         .values_list("pk", "goal_id", "period", "value", "revision", "period_start")
     ):
@@ -384,7 +408,7 @@ def _current(values: Sequence[Value]) -> Current:
 
 def _preview(values: Sequence[Value]) -> list[tuple[Row, str]]:
     """What writing ``values`` would do, without writing (one query)."""
-    current = _current(values)
+    current = _current({v.goal.pk for v in values})
     result = []
     for v in values:
         old = current.get(v.goal.pk, {}).get(v.period.key)
@@ -395,57 +419,76 @@ def _preview(values: Sequence[Value]) -> list[tuple[Row, str]]:
     return result
 
 
-def _write(*, actor: Any, values: Sequence[Value], batch: str) -> list[tuple[Row, str]]:
-    """Write a file's checked values, as ``actuals_write`` would, in bulk statements:
-    a different value becomes a new revision (the old row stays, no longer current), an
-    equal one is skipped, and the goals' current values are recomputed. The goals were
-    locked when they were read (``_check(lock=True)``, same transaction). The import's
-    summary event is its audit trail: each row written says who entered it, when, and
-    from which file (``batch``)."""
+ACTUAL_NAMES = ["goal_id", "period", "period_start", "value", "note", "revision"]
+
+
+def _write(
+    *, actor: Any, lookup: Lookup, values: Iterable[Value], errors: list[RowError], batch: str
+) -> list[tuple[Row, str]]:
+    """Write a file's values, as ``actuals_write`` would, in bulk statements: a different
+    value becomes a new revision (the old row stays, no longer current), an equal one is
+    skipped, and the goals' current values are recomputed. The goals were locked when
+    they were read (``_lookup(lock=True)``, same transaction).
+
+    ``values`` are written as they are checked (``_checked``): new periods stream into
+    one ``COPY`` while the rest of the file is still being checked, so the database
+    works on one core while the check runs on the other. Once any row has a problem
+    nothing more is sent; the caller rejects the file and its transaction takes back
+    what was written. New revisions wait until the rows they replace are retired (one
+    current row per goal and period). The import's summary event is its audit trail:
+    each row written says who entered it, when, and from which file (``batch``)."""
     user_id = actor.pk if getattr(actor, "pk", None) else None
     now = timezone.now()
-    current = _current(values)
+    current = _current(lookup.goal_ids)
     outcomes: list[tuple[Row, str]] = []
     retired: list[int] = []
-    new_rows: list[tuple[Any, ...]] = []
-    for v in values:
-        periods = current.setdefault(v.goal.pk, {})
-        old = periods.get(v.period.key)
-        if old is not None and old[1] == v.value:
-            outcomes.append((v.row, Outcome.UNCHANGED))
-            continue
-        if old is not None and old[0] is not None:
-            retired.append(old[0])
-        revision = old[2] + 1 if old is not None else 1
-        new_rows.append((v.goal.pk, v.period.key, v.period.start, v.value, v.note, revision))
-        periods[v.period.key] = (None, v.value, revision, v.period.start)
-        outcomes.append((v.row, Outcome.REVISED if old is not None else Outcome.CREATED))
+    revisions: list[tuple[Any, ...]] = []
+    goals: dict[int, GoalFacts] = {}
+
+    def new_periods() -> Iterator[tuple[Any, ...]]:
+        for v in values:
+            periods = current.setdefault(v.goal.pk, {})
+            old = periods.get(v.period.key)
+            if old is not None and old[1] == v.value:
+                outcomes.append((v.row, Outcome.UNCHANGED))
+                continue
+            revision = old[2] + 1 if old is not None else 1
+            periods[v.period.key] = (None, v.value, revision, v.period.start)
+            goals[v.goal.pk] = v.goal
+            row = (v.goal.pk, v.period.key, v.period.start, v.value, v.note, revision)
+            if old is None:
+                outcomes.append((v.row, Outcome.CREATED))
+                if not errors:
+                    yield row
+                continue
+            outcomes.append((v.row, Outcome.REVISED))
+            if old[0] is not None:
+                retired.append(old[0])
+            revisions.append(row)
+
+    constants = {
+        "source": ActualSource.IMPORTED,
+        "entered_by_id": user_id,
+        "entered_at": now,
+        "is_current": True,
+        "batch": batch[:80],
+    }
+    insert_rows(Actual, ACTUAL_NAMES, new_periods(), constants=constants, now=now)
+    if errors:
+        return outcomes
     if retired:
         Actual.objects.filter(pk__in=among(retired, integers=True)).update(is_current=False)
-    insert_rows(
-        Actual,
-        ["goal_id", "period", "period_start", "value", "note", "revision"],
-        new_rows,
-        constants={
-            "source": ActualSource.IMPORTED,
-            "entered_by_id": user_id,
-            "entered_at": now,
-            "is_current": True,
-            "batch": batch[:80],
-        },
-        now=now,
-    )
-    goals = {v.goal.pk: v.goal for v in values}
-    _recompute({row[0] for row in new_rows}, goals, current)
+    insert_rows(Actual, ACTUAL_NAMES, revisions, constants=constants, now=now)
+    _recompute(goals, current)
     return outcomes
 
 
-def _recompute(goal_ids: set[int], goals: dict[int, GoalFacts], current: Current) -> None:
-    """``current_value`` of the goals from their current period values (``current``, as
+def _recompute(goals: dict[int, GoalFacts], current: Current) -> None:
+    """``current_value`` of ``goals`` from their current period values (``current``, as
     written), combined by each goal's rule as ``actuals.goals_recompute`` does: periods
     in order of their first day, quantized; one bulk update of those that changed."""
     changed = []
-    for goal_id in sorted(goal_ids):
+    for goal_id in sorted(goals):
         aggregation, before = goals[goal_id].aggregation, goals[goal_id].current_value
         periods = sorted(
             (start, period, value) for period, (_pk, value, _r, start) in current[goal_id].items()
@@ -497,12 +540,12 @@ def actuals_import(
         )
     errors: list[RowError] = []
     rows: list[Row] = []
-    for line, cells in table.rows:
-        number = cells.get("employee_number", "").strip()
-        code = cells.get("indicator_code", "").strip()
-        ref = cells.get("goal_ref", "").strip()
-        note = cells.get("note", "").strip()
-        period, value = cells.get("period", ""), cells.get("value", "")
+    for line, cells in table.rows:  # the table's cells are stripped
+        number = cells.get("employee_number", "")
+        code = cells.get("indicator_code", "")
+        ref = cells.get("goal_ref", "")
+        note = cells.get("note", "")
+        period, value = cells["period"], cells["value"]
         if len(number) <= 32 and len(code) <= 40 and len(ref) <= 64 and len(note) <= NOTE_MAX:
             rows.append(Row(line, number, code, ref, period, value, note))
             continue
@@ -527,10 +570,17 @@ def actuals_import(
         report = _report(KIND, len(rows), True, _preview(values))
     else:
         with transaction.atomic(), audit_context(source="import"):
-            values, problems = _check(cycle, rows, today=today, lock=True)
-            if errors or problems:
-                raise rejected(errors + problems, rows=len(rows))
-            written = _write(actor=actor, values=values, batch=f"file:{filename}")
+            lookup = _lookup(cycle, rows, lock=True)
+            problems = list(errors)  # a row too long stops the writing at once
+            written = _write(
+                actor=actor,
+                lookup=lookup,
+                values=_checked(lookup, rows, problems, today=today),
+                errors=problems,
+                batch=f"file:{filename}",
+            )
+            if problems:
+                raise rejected(problems, rows=len(rows))
             report = _report(KIND, len(rows), False, written)
             report.file_format, report.encoding = table.format, table.encoding
             record_import(actor, KIND, filename, data, report, cycle=cycle.pk)

@@ -3,11 +3,7 @@ leaves alone a row whose writer bumped the scoring stamp itself (``planning.trig
 
 from django.db import migrations
 
-from perfcycle.planning.triggers import (
-    goal_fillfactor,
-    goal_fillfactor_reset,
-    goal_trigger_create,
-)
+from perfcycle.planning.triggers import goal_fillfactor, goal_trigger_create
 
 
 class Migration(migrations.Migration):
@@ -15,5 +11,5 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(goal_trigger_create, goal_trigger_create),
-        migrations.RunPython(goal_fillfactor, goal_fillfactor_reset),
+        migrations.RunPython(goal_fillfactor(70), goal_fillfactor(None)),
     ]
