@@ -53,6 +53,8 @@ class Figure:
     target: str  # in words, e.g. "≤ 5×"
     passed: bool
     notes: list[str] = field(default_factory=list)
+    # The result in words when a plain PASS / MISS would say too little.
+    result: str = ""
 
     @property
     def ratio(self) -> float:

@@ -530,20 +530,36 @@ def _actuals_import(world: World, company: Company, profile: Profile | None) -> 
 
 def _figure(name: str, rows: int, app: Timing, floor: Timing, notes: list[str]) -> Figure:
     rate = rows / app.seconds if app.seconds else float("inf")
+    floor_rate = rows / floor.seconds if floor.seconds else float("inf")
     ratio = app.seconds / floor.seconds if floor.seconds else float("inf")
     cpu = app.cpu / floor.cpu if floor.cpu else float("nan")
+    ratio_met, rate_met = ratio <= RATIO_TARGET, rate >= RATE_TARGET
+    # The two targets meet only where the raw insert itself writes 150,000 rows/s; below
+    # that the rate asks for less than 3×, and below 50,000 rows/s for less than 1×.
+    needed = floor_rate / RATE_TARGET
+    why = (
+        f"rate: the raw insert itself writes {floor_rate:,.0f} rows/s here, below "
+        f"{RATE_TARGET:,}: no import that writes these rows can reach it on this machine"
+        if needed < 1
+        else f"rate: {RATE_TARGET:,} rows/s here asks for {needed:.2f}× the raw insert "
+        f"(which writes {floor_rate:,.0f} rows/s), below the {RATIO_TARGET:g}× target"
+    )
     return Figure(
         name,
         app.seconds,
         floor.seconds,
         "s",
         TARGET,
-        ratio <= RATIO_TARGET and rate >= RATE_TARGET,
+        ratio_met and rate_met,
         [
-            f"{rate:,.0f} rows/s (floor {rows / floor.seconds:,.0f} rows/s); CPU {app.cpu:.1f} s "
+            f"{rate:,.0f} rows/s (floor {floor_rate:,.0f} rows/s); CPU {app.cpu:.1f} s "
             f"against {floor.cpu:.1f} s ({cpu:.1f}×); {app.queries} queries",
+            *([] if rate_met else [why]),
             *notes,
         ],
+        result=""
+        if ratio_met == rate_met
+        else ("ratio PASS, rate MISS" if ratio_met else "ratio MISS, rate PASS"),
     )
 
 

@@ -129,7 +129,7 @@ def table(figures: list[Any]) -> str:
         ratio = "—" if f.measured != f.measured else f"{f.ratio:.1f}×"
         lines.append(
             f"| {f.name} | {_fmt(f.measured, f.unit)} | {_fmt(f.floor, f.unit)} | {ratio} "
-            f"| {f.target} | {'PASS' if f.passed else 'MISS'} |"
+            f"| {f.target} | {f.result or ('PASS' if f.passed else 'MISS')} |"
         )
     return "\n".join(lines)
 

@@ -17,7 +17,7 @@ department. New employees are counted by the summary rather than one event each.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -559,12 +559,18 @@ def _apply_employee_import(
     paths = compute_paths(parent_of)
 
     defaults = {name: Employee._meta.get_field(name).get_default() for name in _EMPLOYEE_COLUMNS}
-    new_rows = []
-    for number, wanted in creates:
-        pk = id_of[number]
-        values = {**defaults, **wanted, "manager_id": parent_of[pk]}
-        new_rows.append((pk, number, *(values[n] for n in _EMPLOYEE_COLUMNS), paths[pk]))
-    insert_rows(Employee, ["id", "employee_number", *_EMPLOYEE_COLUMNS, "path"], new_rows, now=now)
+
+    def new_rows() -> Iterator[tuple[Any, ...]]:
+        # Made as they are sent: on PostgreSQL the server stores each batch while the
+        # next is made.
+        for number, wanted in creates:
+            pk = id_of[number]
+            values = {**defaults, **wanted, "manager_id": parent_of[pk]}
+            yield (pk, number, *(values[n] for n in _EMPLOYEE_COLUMNS), paths[pk])
+
+    insert_rows(
+        Employee, ["id", "employee_number", *_EMPLOYEE_COLUMNS, "path"], new_rows(), now=now
+    )
 
     changed_rows = []
     for number, _before, after in updates:
