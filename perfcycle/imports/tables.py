@@ -77,15 +77,43 @@ class RowError:
 
 @dataclass
 class Table:
-    """Rows of a file keyed by canonical column names, each with its line number."""
+    """A file's data rows under canonical column names, each with its line number.
+
+    The cells are kept as read (each row at least as wide as the columns imported) and
+    taken out stripped: a column at a time (``column``), which is what imports of
+    100,000 rows want, or a dictionary per row (``rows``).
+    """
 
     columns: list[str]
-    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    cells: list[list[str]] = field(default_factory=list)
+    positions: dict[str, int] = field(default_factory=dict)
     encoding: str = ""
     format: str = ""
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.lines)
+
+    def column(self, name: str) -> list[str]:
+        """The column's stripped cells in row order; empty texts when the file has no
+        such column."""
+        position = self.positions.get(name)
+        if position is None:
+            return [""] * len(self.lines)
+        return [row[position].strip() for row in self.cells]
+
+    @property
+    def rows(self) -> list[tuple[int, dict[str, str]]]:
+        """Each row as (line, {column: stripped cell})."""
+        wanted = list(self.positions.items())
+        return [
+            (line, {name: row[position].strip() for name, position in wanted})
+            for line, row in zip(self.lines, self.cells, strict=True)
+        ]
+
+    def release(self) -> None:
+        """Let go of the cells (a caller that has taken what it needs)."""
+        self.cells = []
 
 
 # CSV -----------------------------------------------------------------------------------
@@ -323,23 +351,13 @@ def read_table(
     if bad_cells:
         data_rows = sum(1 for row in rows[start + 1 :] if any(cell.strip() for cell in row))
         raise rejected(bad_cells, rows=data_rows)
-    table = Table(columns=list(positions), encoding=encoding, format=fmt)
-    append, wanted, width = table.rows.append, list(positions.items()), max(positions.values())
-    for line, raw_row in enumerate(rows[start + 1 :], start=header_line + 1):
-        if not "".join(raw_row).strip():  # a blank line (no cell with anything in it)
+    table = Table(columns=list(positions), positions=positions, encoding=encoding, format=fmt)
+    lines, cells, width = table.lines, table.cells, max(positions.values()) + 1
+    for line, row in enumerate(rows[start + 1 :], start=header_line + 1):
+        if not "".join(row).strip():  # a blank line (no cell with anything in it)
             continue
-        if len(raw_row) > width:
-            append((line, {name: raw_row[pos].strip() for name, pos in wanted}))
-        else:
-            append(
-                (
-                    line,
-                    {
-                        name: (raw_row[pos].strip() if pos < len(raw_row) else "")
-                        for name, pos in wanted
-                    },
-                )
-            )
+        lines.append(line)
+        cells.append(row if len(row) >= width else row + [""] * (width - len(row)))
     return table
 
 

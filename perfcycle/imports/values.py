@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -125,3 +126,40 @@ def parse_choice(text: str, choices: dict[str, str]) -> str | None:
         _("“%(value)s” is not one of: %(choices)s")
         % {"value": text, "choices": ", ".join(sorted(set(choices)))}
     )
+
+
+def parse_column(
+    texts: list[str], parser: Callable[[str], Any], *, repeating: bool = False
+) -> tuple[list[Any], dict[int, str]]:
+    """Parse a whole column: its values (``None`` where a cell failed) and the message
+    for each failed cell by row index. ``repeating``: the column holds few distinct
+    texts (titles, levels, dates, departments), so each is parsed once.
+
+    Column by column rather than row by row: a file of 100,000 rows costs one loop per
+    column instead of a dictionary per row and a call per cell of every column.
+    """
+    if repeating:
+        known: dict[str, Any] = {}
+        failed: dict[str, str] = {}
+        for text in set(texts):
+            try:
+                known[text] = parser(text)
+            except CellError as exc:
+                failed[text] = str(exc)
+        values = [known.get(text) for text in texts]
+        if not failed:
+            return values, {}
+        return values, {i: failed[text] for i, text in enumerate(texts) if text in failed}
+    try:
+        return list(map(parser, texts)), {}
+    except CellError:
+        pass  # the slow way, to name every cell that fails
+    values = []
+    messages: dict[int, str] = {}
+    for i, text in enumerate(texts):
+        try:
+            values.append(parser(text))
+        except CellError as exc:
+            values.append(None)
+            messages[i] = str(exc)
+    return values, messages

@@ -502,6 +502,8 @@ def _recompute(goals: dict[int, GoalFacts], current: Current) -> None:
     update_rows(Goal, ["id", "current_value"], changed, expressions=STAMP_BUMP)
 
 
+# The file's columns, in the order of ``Row``'s fields after ``line``.
+_FILE_COLUMNS = ("employee_number", "indicator_code", "goal_ref", "period", "value", "note")
 _PARSE_NUMBER = partial(parse_text, max_length=32)
 _PARSE_CODE = partial(parse_text, max_length=40)
 _PARSE_REF = partial(parse_text, max_length=64)
@@ -540,17 +542,22 @@ def actuals_import(
         )
     errors: list[RowError] = []
     rows: list[Row] = []
-    for line, cells in table.rows:  # the table's cells are stripped
-        number = cells.get("employee_number", "")
-        code = cells.get("indicator_code", "")
-        ref = cells.get("goal_ref", "")
-        note = cells.get("note", "")
-        period, value = cells["period"], cells["value"]
+    columns = zip(
+        table.lines,
+        *(table.column(name) for name in _FILE_COLUMNS),
+        strict=True,
+    )
+    table.release()  # the columns hold what is needed now
+    for line, number, code, ref, period, value, note in columns:
         if len(number) <= 32 and len(code) <= 40 and len(ref) <= 64 and len(note) <= NOTE_MAX:
             rows.append(Row(line, number, code, ref, period, value, note))
             continue
         # Something is too long: the parsers name it.
-        reader = RowReader(line, cells, errors)
+        reader = RowReader(
+            line,
+            {"employee_number": number, "indicator_code": code, "goal_ref": ref, "note": note},
+            errors,
+        )
         rows.append(
             Row(
                 line=line,
@@ -562,7 +569,6 @@ def actuals_import(
                 note=reader.get("note", _PARSE_NOTE) or "",
             )
         )
-    del table.rows[:]  # the rows hold what is needed now
     if dry_run:
         values, problems = _check(cycle, rows, today=today)
         if errors or problems:

@@ -18,7 +18,9 @@ department. New employees are counted by the summary rather than one event each.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from django.db import transaction
@@ -34,12 +36,12 @@ from perfcycle.audit.services import (
     to_json_value,
 )
 from perfcycle.core.batch import without_gc
-from perfcycle.imports.bulk import insert_rows, reserve_ids, update_rows
+from perfcycle.imports.bulk import among, insert_rows, reserve_ids, update_rows
 from perfcycle.imports.reports import ImportReport, RowReader, record_import
-from perfcycle.imports.tables import RowError, read_table, rejected
+from perfcycle.imports.tables import RowError, Table, read_table, rejected
 from perfcycle.imports.values import (
-    CellError,
     parse_choice,
+    parse_column,
     parse_date,
     parse_email,
     parse_text,
@@ -339,34 +341,73 @@ _EMPLOYEE_PARSERS: tuple[tuple[str, Callable[[str], Any]], ...] = (
 _REPEATING = frozenset(
     {"job_title", "job_family", "level", "hire_date", "department_code", "status", "left_on"}
 )
-_UNPARSED = object()
 
 
-def _parse_employee_row(reader: RowReader, seen: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The row's values by column; ``seen`` keeps, per repeating column, what each text
-    parsed to (texts that fail are parsed again, so each row's error is named)."""
-    # RowReader.get, inlined: this runs for every cell of files of 100,000 rows.
-    row = reader.row
-    values: dict[str, Any] = {}
-    for column, parser in _EMPLOYEE_PARSERS:
-        text = row.get(column, "")
-        known = seen.get(column)
-        if known is not None:
-            value = known.get(text, _UNPARSED)
-            if value is not _UNPARSED:
-                values[column] = value
-                continue
-        try:
-            value = parser(text)
-        except CellError as exc:
-            reader.fail(column, str(exc))
-            values[column] = None
+def _parse_employee_columns(
+    table: Table, lines: list[int], errors: list[RowError]
+) -> tuple[dict[str, list[Any]], set[int]]:
+    """Every column's values in row order (column by column: ``parse_column``), and the
+    indexes of the rows with a bad cell, each cell's problem added to ``errors``."""
+    values: dict[str, list[Any]] = {}
+    bad: set[int] = set()
+    for column, parser in (("employee_number", _REQUIRED_NUMBER), *_EMPLOYEE_PARSERS):
+        values[column], failed = parse_column(
+            table.column(column), parser, repeating=column in _REPEATING
+        )
+        for index, message in failed.items():
+            errors.append(RowError(lines[index], column, message))
+        bad.update(failed)
+    values["status"] = [status or EmployeeStatus.ACTIVE for status in values["status"]]
+    return values, bad
+
+
+@dataclass(frozen=True)
+class _People:
+    """Everyone already there, column by column (one query, no dictionary per person)."""
+
+    ids: tuple[int, ...] = ()
+    numbers: tuple[str, ...] = ()
+    manager_ids: tuple[int | None, ...] = ()
+    statuses: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+
+    @classmethod
+    def read(cls) -> _People:
+        rows = Employee.objects.order_by().values_list(
+            "pk", "employee_number", "manager_id", "status", "path"
+        )
+        return cls(*zip(*rows, strict=True))
+
+
+def _numbered(
+    numbers: list[str], lines: list[int], bad: set[int], errors: list[RowError]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Each good row's index by its employee number, and the first line of every number;
+    a number that appears again is an error on each later line."""
+    first: dict[str, int] = dict(zip(reversed(numbers), reversed(lines), strict=True))
+    first.pop("", None)
+    if len(first) + numbers.count("") == len(numbers):  # no number appears twice
+        good = dict(zip(numbers, range(len(numbers)), strict=True))
+        good.pop("", None)
+        for index in bad:
+            good.pop(numbers[index], None)
+        return good, first
+    good = {}
+    for index, (line, number) in enumerate(zip(lines, numbers, strict=True)):
+        if not number:
             continue
-        values[column] = value
-        if known is not None:
-            known[text] = value
-    values["status"] = values["status"] or EmployeeStatus.ACTIVE
-    return values
+        if first[number] != line:
+            errors.append(
+                RowError(
+                    line,
+                    "employee_number",
+                    _("Employee number %(number)s already appears on line %(line)d.")
+                    % {"number": number, "line": first[number]},
+                )
+            )
+        elif index not in bad:
+            good[number] = index
+    return good, first
 
 
 @without_gc()
@@ -378,54 +419,58 @@ def employees_import(
     )
     columns = set(table.columns)
     errors: list[RowError] = []
-    parsed: dict[str, dict[str, Any]] = {}
-    lines: dict[str, int] = {}
-    seen: dict[str, dict[str, Any]] = {column: {} for column in _REPEATING}
-    for line, row in table.rows:
-        reader = RowReader(line, row, errors)
-        number = reader.get("employee_number", _REQUIRED_NUMBER)
-        values = _parse_employee_row(reader, seen)
-        if number and number in lines:
-            reader.fail(
-                "employee_number",
-                _("Employee number %(number)s already appears on line %(line)d.")
-                % {"number": number, "line": lines[number]},
-            )
-            continue
-        if number:
-            lines[number] = line
-        if reader.ok and number:
-            parsed[number] = values
+    row_lines = table.lines
+    cells, bad = _parse_employee_columns(table, row_lines, errors)
+    parsed, lines = _numbered(cells["employee_number"], row_lines, bad, errors)
+    managers, statuses = cells["manager_number"], cells["status"]
+    hire_dates, left_ons, codes = cells["hire_date"], cells["left_on"], cells["department_code"]
 
-    rows = list(
-        Employee.objects.order_by().values(
-            "pk",
-            "employee_number",
-            "manager_id",
-            "department_id",
-            "status",
-            "path",
-            "version",
-            "user_id",
-            *_EMPLOYEE_FIELD_FOR_COLUMN.values(),
-        )
+    # Everyone's place in the tree (for references, loops and paths); the whole record
+    # only of the people the file names.
+    people = _People.read()
+    number_by_id = dict(zip(people.ids, people.numbers, strict=True))
+    id_of = dict(zip(people.numbers, people.ids, strict=True))
+    manager_of: dict[str, str | None] = dict(
+        zip(people.numbers, map(number_by_id.get, people.manager_ids), strict=True)
     )
-    existing = {r["employee_number"]: r for r in rows}
-    number_by_id = {r["pk"]: r["employee_number"] for r in rows}
+    status_of: dict[str, str] = dict(zip(people.numbers, people.statuses, strict=True))
+    named = [id_of[number] for number in parsed.keys() & id_of.keys()]
+    existing = (
+        {
+            r["employee_number"]: r
+            for r in Employee.objects.order_by()
+            .filter(pk__in=among(named, integers=True))
+            .values(
+                "pk",
+                "employee_number",
+                "manager_id",
+                "department_id",
+                "status",
+                "path",
+                "version",
+                "user_id",
+                *_EMPLOYEE_FIELD_FOR_COLUMN.values(),
+            )
+        }
+        if named
+        else {}
+    )
     departments = dict(Department.objects.values_list("code", "pk"))
 
-    manager_of: dict[str, str | None] = {
-        r["employee_number"]: number_by_id.get(r["manager_id"]) for r in rows
-    }
-    status_of: dict[str, str] = {r["employee_number"]: r["status"] for r in rows}
-    for number, values in parsed.items():
-        if "manager_number" in columns:
-            manager_of[number] = values["manager_number"] or None
-        else:
+    has_managers, has_hire_dates = "manager_number" in columns, "hire_date" in columns
+    # Managers and statuses as they will be: the file's where it has the column.
+    if has_managers:
+        manager_of.update(zip(parsed, [managers[i] or None for i in parsed.values()], strict=True))
+    else:
+        for number in parsed:
             manager_of.setdefault(number, None)
-        if "status" in columns or number not in status_of:
-            status_of[number] = values["status"]
-    for number, values in parsed.items():
+    if "status" in columns:
+        status_of.update(zip(parsed, [statuses[i] for i in parsed.values()], strict=True))
+    else:
+        for number, index in parsed.items():
+            status_of.setdefault(number, statuses[index])
+    active, left = EmployeeStatus.ACTIVE, EmployeeStatus.LEFT
+    for number, index in parsed.items():
         line = lines[number]
         manager = manager_of.get(number)
         if manager == number:
@@ -441,9 +486,9 @@ def employees_import(
             )
         elif (
             manager
-            and "manager_number" in columns  # a file without managers says nothing of them
-            and status_of.get(number) == EmployeeStatus.ACTIVE
-            and status_of.get(manager) == EmployeeStatus.LEFT
+            and has_managers  # a file without managers says nothing of them
+            and status_of.get(manager) == left
+            and status_of.get(number) == active
         ):
             errors.append(
                 RowError(
@@ -454,30 +499,33 @@ def employees_import(
             )
         # The status and hire date that will hold after the import: the file's when it
         # has the column, else the ones already known.
-        left_on = values["left_on"]
-        hire_date = (
-            values["hire_date"]
-            if "hire_date" in columns
-            else existing.get(number, {}).get("hire_date")
-        )
-        if left_on and status_of[number] == EmployeeStatus.ACTIVE:
-            errors.append(
-                RowError(
-                    line,
-                    "left_on",
-                    _("A leaving date is only allowed for someone who has left."),
-                )
+        left_on = left_ons[index]
+        if left_on:
+            hire_date = (
+                hire_dates[index] if has_hire_dates else existing.get(number, {}).get("hire_date")
             )
-        elif left_on and hire_date and left_on < hire_date:
-            errors.append(RowError(line, "left_on", _("The leaving date is before the hire date.")))
-        code = values["department_code"]
+            if status_of[number] == active:
+                errors.append(
+                    RowError(
+                        line,
+                        "left_on",
+                        _("A leaving date is only allowed for someone who has left."),
+                    )
+                )
+            elif hire_date and left_on < hire_date:
+                errors.append(
+                    RowError(line, "left_on", _("The leaving date is before the hire date."))
+                )
+        code = codes[index]
         if code and code not in departments:
             errors.append(
                 RowError(
                     line, "department_code", _("Unknown department %(code)s.") % {"code": code}
                 )
             )
-    for number, loop in nodes_in_cycles(manager_of).items():
+    # The tree there has no loop, so a loop passes through someone whose manager the
+    # file gives.
+    for number, loop in nodes_in_cycles(manager_of, parsed).items():
         if number in parsed:
             errors.append(
                 RowError(
@@ -496,28 +544,28 @@ def employees_import(
     today = timezone.localdate()
     creates: list[tuple[str, dict[str, Any]]] = []
     updates: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-    for number, values in parsed.items():
-        wanted: dict[str, Any] = {
-            field_name: values[column]
-            for column, field_name in _EMPLOYEE_FIELD_FOR_COLUMN.items()
-            if column in columns
-        }
-        if "department_code" in columns:
-            wanted["department_id"] = (
-                departments.get(values["department_code"]) if values["department_code"] else None
-            )
-        current_left = existing.get(number, {}).get("left_on")
-        if status_of[number] == EmployeeStatus.LEFT:
+    present = [
+        (field_name, column)
+        for column, field_name in _EMPLOYEE_FIELD_FOR_COLUMN.items()
+        if column in columns
+    ]
+    field_names = [field_name for field_name, _column in present]
+    # Each row's values of the fields the file has, as one tuple (zip: no loop in Python).
+    file_values = list(zip(*(cells[column] for _name, column in present), strict=True))
+    has_departments = "department_code" in columns
+    for number, index in parsed.items():
+        wanted: dict[str, Any] = dict(zip(field_names, file_values[index], strict=True))
+        if has_departments:
+            wanted["department_id"] = departments.get(codes[index]) if codes[index] else None
+        current = existing.get(number)
+        current_left = current["left_on"] if current else None
+        if status_of[number] == left:
             # Someone who has left always has a leaving date: the file's, else the one
             # already known, else today.
             if not wanted.get("left_on", current_left):
                 wanted["left_on"] = current_left or today
         elif "status" in wanted:
             wanted["left_on"] = None
-        for optional in ("email", "job_title", "job_family", "level"):
-            if optional in wanted and wanted[optional] is None:
-                wanted[optional] = ""
-        current = existing.get(number)
         if current is None:
             creates.append((number, wanted))
             report.created += 1
@@ -525,7 +573,7 @@ def employees_import(
             continue
         before = {k: current[k] for k in wanted if current[k] != wanted[k]}
         after = {k: wanted[k] for k in before}
-        if "manager_number" in columns:
+        if has_managers:
             old_manager = number_by_id.get(current["manager_id"])
             if old_manager != manager_of[number]:
                 before["manager"] = old_manager
@@ -547,7 +595,7 @@ def employees_import(
         return report
 
     with transaction.atomic(), audit_context(source="import"):
-        _apply_employee_import(actor, creates, updates, manager_of, columns, existing)
+        _apply_employee_import(actor, creates, updates, manager_of, people, id_of, existing)
         record_import(actor, "employees", filename, data, report)
     return report
 
@@ -560,25 +608,30 @@ def _apply_employee_import(
     creates: list[tuple[str, dict[str, Any]]],
     updates: list[tuple[str, dict[str, Any], dict[str, Any]]],
     manager_of: dict[str, str | None],
-    columns: set[str],
+    people: _People,
+    id_of: dict[str, int],
     existing: dict[str, dict[str, Any]],
 ) -> None:
     """Write the checked rows: new people inserted whole (ids reserved first, so their
-    paths are known), changed people and moved subtrees updated in bulk statements."""
+    paths are known), changed people and moved subtrees updated in bulk statements.
+    ``people`` is everyone already there, ``id_of`` their ids by number (the new ones
+    are added), ``existing`` the whole record of those the file names."""
     now = timezone.now()
     # New people get ids in the order of their numbers, and are written in that order:
     # both unique indexes then grow at their end, whatever the order of the file.
     creates = sorted(creates, key=lambda create: create[0])
-    id_of = {number: row["pk"] for number, row in existing.items()}
     id_of.update(zip([n for n, _w in creates], reserve_ids(Employee, len(creates)), strict=True))
-    parent_of = {row["pk"]: row["manager_id"] for row in existing.values()}
+    moved = [(number, after["manager"]) for number, _before, after in updates if "manager" in after]
+    # Nobody there changes manager: their paths stand, and only the new people's are made.
+    parent_of = {} if not moved else dict(zip(people.ids, people.manager_ids, strict=True))
     for number, _wanted in creates:
         manager = manager_of.get(number)
         parent_of[id_of[number]] = id_of[manager] if manager else None
-    for number, _before, after in updates:
-        if "manager" in after:
-            parent_of[id_of[number]] = id_of[after["manager"]] if after["manager"] else None
-    paths = compute_paths(parent_of)
+    for number, manager in moved:
+        parent_of[id_of[number]] = id_of[manager] if manager else None
+    paths = compute_paths(
+        parent_of, known=None if moved else dict(zip(people.ids, people.paths, strict=True))
+    )
 
     defaults = {name: Employee._meta.get_field(name).get_default() for name in _EMPLOYEE_COLUMNS}
 
@@ -587,9 +640,11 @@ def _apply_employee_import(
         # next is made.
         for number, wanted in creates:
             pk = id_of[number]
-            values = {**defaults, **wanted, "manager_id": parent_of[pk]}
-            yield (pk, number, *(values[n] for n in _EMPLOYEE_COLUMNS), paths[pk])
+            values = defaults | wanted
+            values["manager_id"] = parent_of[pk]
+            yield (pk, number, *ordered(values), paths[pk])
 
+    ordered = itemgetter(*_EMPLOYEE_COLUMNS)
     insert_rows(
         Employee, ["id", "employee_number", *_EMPLOYEE_COLUMNS, "path"], new_rows(), now=now
     )
@@ -598,22 +653,23 @@ def _apply_employee_import(
     for number, _before, after in updates:
         current = existing[number]
         pk = current["pk"]
-        values = {**current, **after, "manager_id": parent_of[pk]}
+        values = {**current, **after, "manager_id": parent_of.get(pk, current["manager_id"])}
         changed_rows.append(
             (pk, *(values[n] for n in _EMPLOYEE_COLUMNS), paths[pk], current["version"] + 1, now)
         )
     update_rows(Employee, ["id", *_EMPLOYEE_COLUMNS, "path", "version", "updated_at"], changed_rows)
     # Paths below a moved manager follow silently (no new version: nothing of theirs changed).
     updated = {number for number, _b, _a in updates}
-    update_rows(
-        Employee,
-        ["id", "path"],
-        [
-            (row["pk"], paths[row["pk"]])
-            for number, row in existing.items()
-            if row["path"] != paths[row["pk"]] and number not in updated
-        ],
-    )
+    if moved:
+        update_rows(
+            Employee,
+            ["id", "path"],
+            [
+                (pk, paths[pk])
+                for pk, number, path in zip(people.ids, people.numbers, people.paths, strict=True)
+                if path != paths[pk] and number not in updated
+            ],
+        )
 
     # Whoever has left loses their login, and the trail says so.
     left_users = list(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -22,11 +22,16 @@ def find_cycle(parent_of: Mapping[K, K | None], start: K) -> list[K] | None:
     return None
 
 
-def nodes_in_cycles(parent_of: Mapping[K, K | None]) -> dict[K, list[K]]:
-    """Every node that lies on a loop, with the loop it lies on. Linear time."""
+def nodes_in_cycles(
+    parent_of: Mapping[K, K | None], starts: Iterable[K] | None = None
+) -> dict[K, list[K]]:
+    """Every node that lies on a loop, with the loop it lies on. Linear time.
+
+    ``starts``: walk up from these nodes only — enough when every loop must pass
+    through one of them (a tree without loops, of which only they changed parent)."""
     state: dict[K, int] = {}  # 1 = on the current walk, 2 = finished
     result: dict[K, list[K]] = {}
-    for start in parent_of:
+    for start in parent_of if starts is None else starts:
         if start in state:
             continue
         walk: list[K] = []
@@ -44,12 +49,16 @@ def nodes_in_cycles(parent_of: Mapping[K, K | None]) -> dict[K, list[K]]:
     return result
 
 
-def compute_paths(parent_of: Mapping[int, int | None]) -> dict[int, str]:
+def compute_paths(
+    parent_of: Mapping[int, int | None], known: dict[int, str] | None = None
+) -> dict[int, str]:
     """Materialised paths (``/1/5/23/``) for a forest given as child -> parent ids.
 
+    ``known``: paths that stand (nodes whose ancestors keep their parents), taken as
+    they are and included in the result; ``parent_of`` then needs only the other nodes.
     Raises ValueError if the mapping has a loop (callers validate before writing).
     """
-    paths: dict[int, str] = {}
+    paths: dict[int, str] = known if known is not None else {}
     for start in parent_of:
         if start in paths:
             continue

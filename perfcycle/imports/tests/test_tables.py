@@ -388,3 +388,13 @@ def test_parse_text_and_choice() -> None:
     assert parse_choice("", choices) is None
     with pytest.raises(CellError, match="is not one of"):
         parse_choice("retired", choices)
+
+
+def test_columns_are_the_rows_cells_and_short_rows_read_as_empty() -> None:
+    data = "工号,姓名,邮箱\r\n 1001 ,张三, z@example.com\r\n1002,李四\r\n\r\n1003\r\n".encode()
+    result = read_table(data, columns={**COLUMNS, "email": ("邮箱",)}, required=REQUIRED)
+    assert result.lines == [2, 3, 5]
+    assert result.column("employee_number") == ["1001", "1002", "1003"]
+    assert result.column("email") == ["z@example.com", "", ""]
+    assert result.column("department_code") == ["", "", ""]  # not in the file
+    assert [row["name"] for _line, row in result.rows] == ["张三", "李四", ""]

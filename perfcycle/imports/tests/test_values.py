@@ -142,3 +142,16 @@ def test_text_parser_answers_as_parse_text(text: str, required: bool) -> None:
     assert _outcome(fast, text) == _outcome(
         lambda t: values.parse_text(t, max_length=8, required=required), text
     )
+
+
+@pytest.mark.parametrize("repeating", [False, True])
+def test_parse_column_agrees_with_parsing_each_cell(repeating: bool) -> None:
+    texts = ["2024-01-05", "", "2024-02-30", "2024/3/4", "2024-01-05", "soon", "2024-02-30"]
+    parsed, failed = values.parse_column(texts, parse_date, repeating=repeating)
+    expected = [_outcome(parse_date, text) for text in texts]
+    assert failed == {i: e for i, e in enumerate(expected) if isinstance(e, str)}
+    assert parsed == [None if isinstance(e, str) else e for e in expected]
+    assert values.parse_column(texts[:2], parse_date, repeating=repeating) == (
+        [dt.date(2024, 1, 5), None],
+        {},
+    )

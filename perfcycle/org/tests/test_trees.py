@@ -114,3 +114,35 @@ def test_examples() -> None:
     assert find_cycle({1: 2, 2: 3, 3: 2}, 1) == [2, 3]
     # A parent outside the mapping is a root.
     assert compute_paths({2: 9}) == {9: "/9/", 2: "/9/2/"}
+
+
+@given(forests(), st.data())
+def test_loops_from_the_changed_nodes_are_every_loop(
+    parent_of: dict[int, int | None], data: st.DataObject
+) -> None:
+    """A forest in which some nodes take new parents: walking up from those nodes alone
+    finds every loop there is, as a walk over every node does."""
+    nodes = list(parent_of)
+    changed = data.draw(st.lists(st.sampled_from(nodes), unique=True) if nodes else st.just([]))
+    for node in changed:
+        parent_of[node] = data.draw(st.none() | st.sampled_from(nodes))
+    # The same loops (each may be listed from a different node).
+    found = {node: set(loop) for node, loop in nodes_in_cycles(parent_of, changed).items()}
+    assert found == {node: set(loop) for node, loop in nodes_in_cycles(parent_of).items()}
+
+
+@given(forests(), st.data())
+def test_known_paths_are_kept_and_built_on(
+    parent_of: dict[int, int | None], data: st.DataObject
+) -> None:
+    """New nodes added under a forest whose paths stand get the paths a full build gives."""
+    full = compute_paths(parent_of)
+    nodes = list(parent_of)
+    new = {
+        10**7 + i: data.draw(st.none() | st.sampled_from(nodes) if nodes else st.none())
+        for i in range(data.draw(st.integers(0, 10)))
+    }
+    for i, node in enumerate(list(new)):
+        if i and data.draw(st.booleans()):  # under another new node
+            new[node] = 10**7 + data.draw(st.integers(0, i - 1))
+    assert compute_paths(new, known=dict(full)) == compute_paths({**parent_of, **new})
