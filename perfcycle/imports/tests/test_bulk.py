@@ -109,19 +109,31 @@ def test_insert_rows_without_ids_takes_them_from_the_sequence(db: None, company)
     )
 
 
-def test_update_rows_sets_columns_by_primary_key(db: None, company) -> None:
+@pytest.mark.parametrize("many", [False, True], ids=["few rows", "many rows"])
+def test_update_rows_sets_columns_by_primary_key(
+    db: None, company, many: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if many:  # as if the rows were more than a batch: SQLite's temporary-table route
+        monkeypatch.setattr(bulk, "SQLITE_BATCH", 1)
     goals = [GoalFactory(employee=company.direct) for _n in range(3)]
+    stamps = dict(Goal.objects.values_list("pk", "inputs_stamp"))
     later = timezone.now() + dt.timedelta(hours=1)
     count = bulk.update_rows(
         Goal,
         ["id", "current_value", "updated_at"],
         [(goals[0].pk, Decimal("12.5"), later), (goals[2].pk, None, later)],
+        expressions={"inputs_stamp": "inputs_stamp + 1"},
     )
     assert count == 2
     values = dict(Goal.objects.values_list("pk", "current_value"))
     assert values == {goals[0].pk: Decimal("12.5"), goals[1].pk: None, goals[2].pk: None}
     assert Goal.objects.get(pk=goals[0].pk).updated_at == later
     assert Goal.objects.get(pk=goals[1].pk).updated_at == goals[1].updated_at
+    assert dict(Goal.objects.values_list("pk", "inputs_stamp")) == {
+        goals[0].pk: stamps[goals[0].pk] + 1,
+        goals[1].pk: stamps[goals[1].pk],
+        goals[2].pk: stamps[goals[2].pk] + 1,
+    }
     assert bulk.update_rows(Goal, ["id", "current_value"], []) == 0
     with pytest.raises(ValueError):
         bulk.update_rows(Goal, ["current_value", "id"], [(1, 1)])
