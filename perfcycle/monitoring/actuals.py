@@ -63,8 +63,14 @@ class Written:
 
 def clean_value(goal: Goal, raw: Any) -> Decimal:
     """A value for ``goal`` from text or a number; ``CellError`` says what is wrong."""
-    if isinstance(raw, Decimal | int) and not isinstance(raw, bool):
-        value: Decimal | None = Decimal(raw)
+    value: Decimal | None
+    if raw.__class__ is str:  # a file's cell: a plain number reads as it is
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:  # "1,234.5", blank, not a number: parse_decimal says which
+            value = parse_decimal(raw)
+    elif isinstance(raw, Decimal | int) and not isinstance(raw, bool):
+        value = Decimal(raw)
     elif isinstance(raw, float):
         value = Decimal(str(raw))
     else:

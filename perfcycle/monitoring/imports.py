@@ -66,8 +66,7 @@ ACTUAL_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(slots=True)
-class Row:
+class Row(NamedTuple):
     """One row or batch item before its goal is known; ``line`` names it in errors."""
 
     line: int
@@ -502,12 +501,36 @@ def _recompute(goals: dict[int, GoalFacts], current: Current) -> None:
     update_rows(Goal, ["id", "current_value"], changed, expressions=STAMP_BUMP)
 
 
-# The file's columns, in the order of ``Row``'s fields after ``line``.
+# The file's columns, in the order of ``Row``'s fields after ``line``, and their lengths.
 _FILE_COLUMNS = ("employee_number", "indicator_code", "goal_ref", "period", "value", "note")
+# (period and value have none of their own: their parsers judge them whole).
+_FILE_LIMITS = (32, 40, 64, None, None, NOTE_MAX)
 _PARSE_NUMBER = partial(parse_text, max_length=32)
 _PARSE_CODE = partial(parse_text, max_length=40)
 _PARSE_REF = partial(parse_text, max_length=64)
 _PARSE_NOTE = partial(parse_text, max_length=NOTE_MAX)
+
+
+def _parsed_row(
+    line: int, number: str, code: str, ref: str, period: str, value: str, note: str, errors: list
+) -> Row:
+    """A row of a file with a cell too long somewhere: the parsers name it."""
+    if len(number) <= 32 and len(code) <= 40 and len(ref) <= 64 and len(note) <= NOTE_MAX:
+        return Row(line, number, code, ref, period, value, note)
+    reader = RowReader(
+        line,
+        {"employee_number": number, "indicator_code": code, "goal_ref": ref, "note": note},
+        errors,
+    )
+    return Row(
+        line=line,
+        employee_number=reader.get("employee_number", _PARSE_NUMBER),
+        indicator_code=reader.get("indicator_code", _PARSE_CODE),
+        goal_ref=reader.get("goal_ref", _PARSE_REF),
+        period=period,
+        value=value,
+        note=reader.get("note", _PARSE_NOTE) or "",
+    )
 
 
 @without_gc()
@@ -541,34 +564,15 @@ def actuals_import(
             },
         )
     errors: list[RowError] = []
-    rows: list[Row] = []
-    columns = zip(
-        table.lines,
-        *(table.column(name) for name in _FILE_COLUMNS),
-        strict=True,
-    )
+    columns = [table.column(name) for name in _FILE_COLUMNS]
     table.release()  # the columns hold what is needed now
-    for line, number, code, ref, period, value, note in columns:
-        if len(number) <= 32 and len(code) <= 40 and len(ref) <= 64 and len(note) <= NOTE_MAX:
-            rows.append(Row(line, number, code, ref, period, value, note))
-            continue
-        # Something is too long: the parsers name it.
-        reader = RowReader(
-            line,
-            {"employee_number": number, "indicator_code": code, "goal_ref": ref, "note": note},
-            errors,
-        )
-        rows.append(
-            Row(
-                line=line,
-                employee_number=reader.get("employee_number", _PARSE_NUMBER),
-                indicator_code=reader.get("indicator_code", _PARSE_CODE),
-                goal_ref=reader.get("goal_ref", _PARSE_REF),
-                period=period,
-                value=value,
-                note=reader.get("note", _PARSE_NOTE) or "",
-            )
-        )
+    if all(
+        limit is None or max(map(len, column), default=0) <= limit
+        for column, limit in zip(columns, _FILE_LIMITS, strict=True)
+    ):
+        rows = list(map(Row, table.lines, *columns))
+    else:
+        rows = [_parsed_row(*cells, errors) for cells in zip(table.lines, *columns, strict=True)]
     if dry_run:
         values, problems = _check(cycle, rows, today=today)
         if errors or problems:

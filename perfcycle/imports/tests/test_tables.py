@@ -6,8 +6,11 @@ import datetime as dt
 import io
 import zipfile
 from typing import Any
+from unittest import mock
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from perfcycle.core.errors import ValidationFailed
@@ -398,3 +401,20 @@ def test_columns_are_the_rows_cells_and_short_rows_read_as_empty() -> None:
     assert result.column("email") == ["z@example.com", "", ""]
     assert result.column("department_code") == ["", "", ""]  # not in the file
     assert [row["name"] for _line, row in result.rows] == ["张三", "李四", ""]
+
+
+@given(st.text(alphabet="ab,\r\n", max_size=40), st.integers(1, 8), st.integers(1, 12))
+def test_lines_split_a_piece_at_a_time_as_in_one_go(text: str, chunk: int, limit: int) -> None:
+    """``_lines`` cuts the text into pieces after line feeds: the lines, and the line
+    number of the first one too long, are those of splitting the whole text at once."""
+    whole = tables._LINE.findall(text)
+    too_long = next((i for i, line in enumerate(whole, 1) if len(line) > limit), None)
+    with (
+        mock.patch.object(tables, "_CHUNK_CHARS", chunk),
+        mock.patch.object(tables, "MAX_LINE_CHARS", limit),
+    ):
+        if too_long is None:
+            assert list(tables._lines(text)) == whole
+        else:
+            with pytest.raises(ValidationFailed, match=f"Line {too_long} is longer"):
+                list(tables._lines(text))

@@ -4,6 +4,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from perfcycle.audit.models import AuditEvent
 from perfcycle.core.errors import ValidationFailed
@@ -156,3 +158,49 @@ def test_only_kpis_take_actuals(company, run_cycle):
     goal = GoalFactory(cycle=run_cycle, employee=company.direct, kind="okr")
     with pytest.raises(ValidationFailed, match="KPI"):
         actual_record(actor=company.hr, goal=goal, period=month_key(run_cycle, 0), value=1)
+
+
+def _value_as_parsed(goal: object, raw: str) -> Decimal | str:
+    """What ``clean_value`` answered for a cell before its fast path: the cell through
+    ``parse_decimal``, then the same checks."""
+    from decimal import ROUND_HALF_UP, InvalidOperation
+
+    from perfcycle.imports.values import parse_decimal
+    from perfcycle.monitoring.actuals import LIMIT, PLACES
+
+    try:
+        value = parse_decimal(raw)
+    except CellError as exc:
+        return str(exc)
+    if value is None:
+        return "A value is required."
+    try:
+        value = value.quantize(PLACES, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return f"{raw} is too large."
+    if abs(value) >= LIMIT:
+        return f"{raw} is too large."
+    if value < 0 and not goal.allow_negative:  # type: ignore[attr-defined]
+        return "negative"
+    return value
+
+
+@given(
+    st.text(alphabet="0123456789.,，-+eE _ \u3000NaInfity１", max_size=14)
+    | st.decimals(allow_nan=True).map(str),
+    st.booleans(),
+)
+def test_a_cells_value_reads_as_parse_decimal_reads_it(raw: str, negative: bool) -> None:
+    from types import SimpleNamespace
+
+    from perfcycle.monitoring.actuals import clean_value
+
+    goal = SimpleNamespace(allow_negative=negative, unit="")
+    expected = _value_as_parsed(goal, raw)
+    try:
+        got: Decimal | str = clean_value(goal, raw)  # type: ignore[arg-type]
+    except CellError as exc:
+        got = "negative" if "negative" in str(exc) else str(exc)
+    assert got == expected
+    if isinstance(got, Decimal):
+        assert str(got) == str(expected)
