@@ -75,6 +75,8 @@ INDICATORS = (
 )
 RATIO_TARGET = 3.0
 RATE_TARGET = 50_000
+# Runs of each side (floor, import); the fastest of each counts.
+REPEATS = 2
 TARGET = "≤ 3× and ≥ 50,000 rows/s"
 EMPLOYEE_HEADER = "工号,姓名,邮箱,职位,职位族,职级,入职日期,上级工号,部门编码,状态,离职日期"
 ACTUAL_HEADER = "工号,指标编码,期间,实际值"
@@ -569,10 +571,12 @@ def import_figures(
     *,
     log: Say | None = None,
     profile: Profile | None = None,
+    repeats: int = REPEATS,
 ) -> list[Figure]:
     """Import ``employees`` people and ``actuals`` values from CSV, and the same rows
-    through the raw bulk insert; the database is left as it was. ``profile(name, call)``,
-    if given, runs each timed import (e.g. under cProfile)."""
+    through the raw bulk insert, each side ``repeats`` times (the best counts); the
+    database is left as it was. ``profile(name, call)``, if given, runs each timed import
+    (e.g. under cProfile)."""
     say = log or (lambda _text: None)
     if Employee.objects.filter(employee_number__startswith=PREFIX).exists():
         raise RuntimeError(
@@ -588,27 +592,46 @@ def import_figures(
         f"{len(world.department_codes):,} departments; files made in "
         f"{time.perf_counter() - start:.1f} s"
     )
-    _vacuum()
-    emp_floor = _employees_floor(world)
-    say(f"  floor: {len(world.people):,} employees in {emp_floor}")
-    _vacuum()
-    emp = _employees_import(world, profile)
-    say(f"  import: {len(world.people):,} employees in {emp['import']} (preview {emp['preview']})")
+    # Each side `repeats` times, the two sides taking turns; the fastest run of each
+    # counts (as scoring counts its best), so a moment's noise on a shared machine does
+    # not decide a ratio.
+    emp_floors: list[Timing] = []
+    emp_runs: list[dict[str, Timing]] = []
+    for _run in range(repeats):
+        _vacuum()
+        emp_floors.append(_employees_floor(world))
+        say(f"  floor: {len(world.people):,} employees in {emp_floors[-1]}")
+        _vacuum()
+        emp_runs.append(_employees_import(world, profile))
+        say(
+            f"  import: {len(world.people):,} employees in {emp_runs[-1]['import']} "
+            f"(preview {emp_runs[-1]['preview']})"
+        )
+    emp_floor = min(emp_floors, key=lambda t: t.seconds)
+    emp = min(emp_runs, key=lambda run: run["import"].seconds)
     _vacuum()
     company = _company(world)
+    act_floors: list[Timing] = []
+    act_runs: list[dict[str, Timing]] = []
     try:
-        act_floor = _actuals_floor(world, company)
-        say(f"  floor: {len(world.actuals):,} actuals in {act_floor}")
-        _vacuum()
-        act = _actuals_import(world, company, profile)
-        say(
-            f"  import: {len(world.actuals):,} actuals in {act['import']} (preview {act['preview']})"
-        )
+        for _run in range(repeats):
+            act_floors.append(_actuals_floor(world, company))
+            say(f"  floor: {len(world.actuals):,} actuals in {act_floors[-1]}")
+            _vacuum()
+            act_runs.append(_actuals_import(world, company, profile))
+            say(
+                f"  import: {len(world.actuals):,} actuals in {act_runs[-1]['import']} "
+                f"(preview {act_runs[-1]['preview']})"
+            )
+            _vacuum()
     finally:
         _vacuum()
         _remove(company)
+    act_floor = min(act_floors, key=lambda t: t.seconds)
+    act = min(act_runs, key=lambda run: run["import"].seconds)
     n_emp, n_act = len(world.people), len(world.actuals)
     common = [f"{existing:,} employees in the database before"] if existing else []
+    best = f"best of {repeats} runs of each side, taking turns" if repeats > 1 else "one run"
     both = Timing(
         emp["import"].seconds + act["import"].seconds,
         emp["import"].cpu + act["import"].cpu,
@@ -630,6 +653,7 @@ def import_figures(
                 f"{emp['departments']}",
                 "floor: the same rows with ids and paths computed beforehand, raw bulk insert "
                 "(COPY / executemany)",
+                best,
                 *common,
             ],
         ),
@@ -645,6 +669,7 @@ def import_figures(
                 f"the same file again (all unchanged) {act['again']}",
                 f"audit events written by the three runs: {act['audit'].queries}",
                 "floor: the same rows with goal ids known, raw bulk insert (COPY / executemany)",
+                best,
             ],
         ),
         _figure("Importing employees and actuals (together)", n_emp + n_act, both, both_floor, []),

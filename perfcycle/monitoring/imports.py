@@ -152,7 +152,7 @@ def _lookup(cycle: Cycle, rows: Sequence[Row], *, lock: bool = False) -> Lookup:
     by_pair: dict[tuple[int, int], list[GoalFacts]] = {}
     goal_ids: list[int] = []
     goals = Goal.objects.select_for_update() if lock else Goal.objects.all()
-    for pk, ref, employee_id, indicator_id, title, kind, how, negative, unit, *rule in (
+    for pk, ref, employee_id, indicator_id, title, kind, how, negative, unit, rule, value in (
         goals.filter(cycle=cycle)
         .filter(
             Q(ref__in=among(refs))
@@ -179,13 +179,17 @@ def _lookup(cycle: Cycle, rows: Sequence[Row], *, lock: bool = False) -> Lookup:
         # A goal whose indicator is none of the file's is measured by none of them: its
         # code need not be read to tell that a row's code does not match it.
         goal = GoalFacts(
-            pk, fresh, title, kind, how, negative, unit, code_of.get(indicator_id), *rule
+            pk, fresh, title, kind, how, negative, unit, code_of.get(indicator_id), rule, value
         )
         goal_ids.append(pk)
         if ref:
             by_ref[ref] = goal
         if employee_id and indicator_id:
-            by_pair.setdefault((employee_id, indicator_id), []).append(goal)
+            pair = (employee_id, indicator_id)
+            if pair in by_pair:
+                by_pair[pair].append(goal)
+            else:
+                by_pair[pair] = [goal]
     return Lookup(fresh, employees, indicators, by_ref, by_pair, goal_ids)
 
 
@@ -488,14 +492,21 @@ def _recompute(goals: dict[int, GoalFacts], current: Current) -> None:
     in order of their first day, quantized; one bulk update of those that changed."""
     changed = []
     for goal_id in sorted(goals):
-        aggregation, before = goals[goal_id].aggregation, goals[goal_id].current_value
-        periods = sorted(
-            (start, period, value) for period, (_pk, value, _r, start) in current[goal_id].items()
-        )
-        combined = combine([value for _s, _p, value in periods], aggregation)
+        facts = goals[goal_id]
+        periods = current[goal_id]
+        if len(periods) == 1:  # the usual goal early in a cycle: nothing to order
+            values = [value for _pk, value, _r, _start in periods.values()]
+        else:
+            values = [
+                value
+                for _start, _period, value in sorted(
+                    (start, period, value) for period, (_pk, value, _r, start) in periods.items()
+                )
+            ]
+        combined = combine(values, facts.aggregation)
         if combined is not None:
             combined = combined.quantize(PLACES, rounding=ROUND_HALF_UP)
-        if combined != before:
+        if combined != facts.current_value:
             changed.append((goal_id, combined))
     # The goals' scoring stamp is bumped here rather than by the trigger, row by row.
     update_rows(Goal, ["id", "current_value"], changed, expressions=STAMP_BUMP)
