@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import factory
 
 from perfcycle.accounts.models import User
+from perfcycle.cycles.models import Cycle, Phase
 from perfcycle.org.models import Department, Employee, child_path
 
 PASSWORD = "test-Pass-123"
@@ -144,3 +146,28 @@ class GoalFactory(factory.django.DjangoModelFactory):
     weight = 100
     target = 20
     sheet = factory.LazyAttribute(lambda o: _goal_sheet(o.cycle, o.owner_type, o.employee))
+
+
+def planning_quarter(company: Any) -> Cycle:
+    """An open quarter (2026 Q1) in planning, with everyone in ``company`` taking part,
+    made through the services as HR makes one."""
+    from perfcycle.cycles.services import (
+        cycle_create,
+        cycle_set_participants,
+        cycle_transition,
+        grade_scale_default,
+        review_template_default,
+    )
+
+    hr = company.hr
+    cycle = cycle_create(
+        actor=hr,
+        name="2026 Q1",
+        period_type="quarter",
+        start_date=dt.date(2026, 1, 1),
+        end_date=dt.date(2026, 3, 31),
+        template=review_template_default(),
+        grade_scale=grade_scale_default(),
+    )
+    cycle_set_participants(actor=hr, cycle=cycle, department_ids=[company.root.pk])
+    return cycle_transition(actor=hr, cycle=cycle, to_phase=Phase.PLANNING)

@@ -11,7 +11,6 @@ and what was typed, and a stale API call answers 409 with the version stored now
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Callable
 from decimal import Decimal as D
@@ -26,14 +25,6 @@ from perfcycle.calibration import sessions
 from perfcycle.calibration.models import Adjustment, Result
 from perfcycle.calibration.tests.test_sessions_data import session_world
 from perfcycle.core.errors import DomainError
-from perfcycle.cycles.models import Phase
-from perfcycle.cycles.services import (
-    cycle_create,
-    cycle_set_participants,
-    cycle_transition,
-    grade_scale_default,
-    review_template_default,
-)
 from perfcycle.evaluation import reviews
 from perfcycle.evaluation.models import FormStatus, Rating, ReviewForm
 from perfcycle.evaluation.tests.test_form_pages import Setup, build, post_form
@@ -43,6 +34,7 @@ from perfcycle.planning.tests.test_views import goal_post
 from perfcycle.rewards import services as rewards
 from perfcycle.rewards.models import BonusLine
 from perfcycle.rewards.tests.conftest import build_world, make_plan
+from tests.factories import planning_quarter
 
 JSON = "application/json"
 REASON = "Delivered the Q1 launch alone."
@@ -121,25 +113,11 @@ def page(response: Any) -> str:
 # The four objects ------------------------------------------------------------------------
 
 
-def planning_cycle(company: Any) -> Any:
-    cycle = cycle_create(
-        actor=company.hr,
-        name="2026 Q1",
-        period_type="quarter",
-        start_date=dt.date(2026, 1, 1),
-        end_date=dt.date(2026, 3, 31),
-        template=review_template_default(),
-        grade_scale=grade_scale_default(),
-    )
-    cycle_set_participants(actor=company.hr, cycle=cycle, department_ids=[company.root.pk])
-    return cycle_transition(actor=company.hr, cycle=cycle, to_phase=Phase.PLANNING)
-
-
 def direct_goal(company: Any) -> Goal:
     """Dan Direct's draft KPI: 20 new customers, weight 100."""
     return planning.goal_create(
         actor=company.hr,
-        cycle=planning_cycle(company),
+        cycle=planning_quarter(company),
         owner_type=OwnerType.EMPLOYEE,
         employee=company.direct,
         title="New customers",
@@ -385,7 +363,7 @@ def test_goal_api_stale_patch_is_409_with_the_stored_version(company, as_user):
 def test_a_stale_done_button_does_not_undo_another_persons_change(company, as_user):
     """The page's button sends the opposite of what it showed: from a stale page it would
     mark a milestone goal not done right after someone marked it done."""
-    cycle = planning_cycle(company)
+    cycle = planning_quarter(company)
     goal = planning.goal_create(
         actor=company.hr,
         cycle=cycle,

@@ -105,7 +105,7 @@ class Table:
 
     @property
     def rows(self) -> list[tuple[int, dict[str, str]]]:
-        """Each row as (line, {column: stripped cell})."""
+        """Each row as (line, {column: stripped cell}), made afresh on each access."""
         wanted = list(self.positions.items())
         return [
             (line, {name: row[position].strip() for name, position in wanted})

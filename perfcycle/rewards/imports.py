@@ -75,7 +75,7 @@ def compensation_import(
         data, filename=filename, columns=COLUMNS, required=["employee_number", "base_monthly"]
     )
     errors: list[RowError] = []
-    numbers = {cells.get("employee_number", "").strip() for _line, cells in table.rows}
+    numbers = set(table.column("employee_number"))
     employees = {e.employee_number: e for e in Employee.objects.filter(employee_number__in=numbers)}
     existing = {
         c.employee_id: c for c in Compensation.objects.filter(employee__employee_number__in=numbers)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal as D
 from typing import Any
 
@@ -11,17 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from perfcycle.audit.models import AuditEvent
 from perfcycle.cycles.models import Cycle, Phase
-from perfcycle.cycles.services import (
-    cycle_create,
-    cycle_set_participants,
-    cycle_transition,
-    grade_scale_default,
-    review_template_default,
-)
 from perfcycle.planning import services
 from perfcycle.planning.models import Goal, GoalComment, GoalSheet, OwnerType, SheetStatus
 from perfcycle.planning.scoring import Direction, Rule, RuleType, Standard, score
-from tests.factories import CycleFactory, IndicatorFactory
+from tests.factories import CycleFactory, IndicatorFactory, planning_quarter
 
 JSON = "application/json"
 
@@ -54,17 +46,7 @@ def written() -> tuple[Any, ...]:
 @pytest.fixture
 def cycle(company):
     """An open quarter, in planning, with everyone in the company taking part."""
-    cycle = cycle_create(
-        actor=company.hr,
-        name="2026 Q1",
-        period_type="quarter",
-        start_date=dt.date(2026, 1, 1),
-        end_date=dt.date(2026, 3, 31),
-        template=review_template_default(),
-        grade_scale=grade_scale_default(),
-    )
-    cycle_set_participants(actor=company.hr, cycle=cycle, department_ids=[company.root.pk])
-    return cycle_transition(actor=company.hr, cycle=cycle, to_phase=Phase.PLANNING)
+    return planning_quarter(company)
 
 
 def kpi(company, cycle, employee, actor=None, **values):

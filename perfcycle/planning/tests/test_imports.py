@@ -13,18 +13,11 @@ from openpyxl import Workbook
 from perfcycle.audit.models import AuditAction, AuditEvent
 from perfcycle.core.errors import DomainError, ValidationFailed
 from perfcycle.cycles.models import Cycle, Phase
-from perfcycle.cycles.services import (
-    cycle_create,
-    cycle_set_participants,
-    cycle_transition,
-    grade_scale_default,
-    review_template_default,
-)
 from perfcycle.planning import services
 from perfcycle.planning.imports import goals_import
 from perfcycle.planning.models import Goal, GoalKind, GoalSheet, OwnerType, SheetStatus
 from perfcycle.planning.scoring import Aggregation, Direction, RuleType
-from tests.factories import CycleFactory, EmployeeFactory, IndicatorFactory
+from tests.factories import CycleFactory, EmployeeFactory, IndicatorFactory, planning_quarter
 
 HEADER = [
     "编号",
@@ -56,17 +49,7 @@ def xlsx_bytes(rows: list[list[Any]]) -> bytes:
 @pytest.fixture
 def quarter(company):
     """An open quarter, in planning, with everyone in the company taking part."""
-    cycle = cycle_create(
-        actor=company.hr,
-        name="2026 Q1",
-        period_type="quarter",
-        start_date=dt.date(2026, 1, 1),
-        end_date=dt.date(2026, 3, 31),
-        template=review_template_default(),
-        grade_scale=grade_scale_default(),
-    )
-    cycle_set_participants(actor=company.hr, cycle=cycle, department_ids=[company.root.pk])
-    return cycle_transition(actor=company.hr, cycle=cycle, to_phase=Phase.PLANNING)
+    return planning_quarter(company)
 
 
 def run(company: Any, cycle: Cycle, rows: list[list[Any]], **kwargs: Any) -> Any:
