@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -372,23 +373,21 @@ def _find_goal(row: Row, cycle: Cycle, lookup: Lookup, errors: list[RowError]) -
 
 def _report(kind: str, rows: int, dry_run: bool, written: list[tuple[Row, str]]) -> ImportReport:
     report = ImportReport(kind, rows, dry_run)
-    for row, outcome in written:
-        if outcome == Outcome.UNCHANGED:
-            report.unchanged += 1
-            continue
-        if outcome == Outcome.CREATED:
-            report.created += 1
-        else:
-            report.updated += 1
-        who = row.goal_ref or f"{row.employee_number} {row.indicator_code}"
-        report.changes.append(
-            {
-                "line": row.line,
-                "key": f"{who} {row.period}".strip(),
-                "action": "create" if outcome == Outcome.CREATED else "update",
-                "fields": ["value"],
-            }
-        )
+    counts = Counter(outcome for _row, outcome in written)
+    report.created, report.updated = counts[Outcome.CREATED], counts[Outcome.REVISED]
+    report.unchanged = counts[Outcome.UNCHANGED]
+    actions = {Outcome.CREATED: "create", Outcome.REVISED: "update"}
+    report.changes = [
+        {
+            "line": row.line,
+            "key": f"{row.goal_ref or f'{row.employee_number} {row.indicator_code}'} "
+            f"{row.period}".strip(),
+            "action": actions[outcome],
+            "fields": ["value"],
+        }
+        for row, outcome in written
+        if outcome != Outcome.UNCHANGED
+    ]
     return report
 
 
@@ -496,6 +495,9 @@ def _recompute(goals: dict[int, GoalFacts], current: Current) -> None:
         periods = current[goal_id]
         if len(periods) == 1:  # the usual goal early in a cycle: nothing to order
             values = [value for _pk, value, _r, _start in periods.values()]
+        elif len(periods) == 2:
+            (first, (_p, a, _r, a_start)), (second, (_q, b, _s, b_start)) = periods.items()
+            values = [a, b] if (a_start, first) <= (b_start, second) else [b, a]
         else:
             values = [
                 value

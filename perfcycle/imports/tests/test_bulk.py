@@ -154,3 +154,23 @@ def test_the_collector_rests_during_imports_and_comes_back_after_the_last() -> N
         assert not gc.isenabled()  # it was off before: it stays off
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["few rows", "many rows"])
+def test_update_rows_of_numbers_only(
+    db: None, company, many: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Numbers only take PostgreSQL's shortcut (COPY's text written directly): values,
+    nulls and negative or very small decimals arrive exactly."""
+    if many:
+        monkeypatch.setattr(bulk, "SQLITE_BATCH", 1)
+    goals = [GoalFactory(employee=company.direct) for _n in range(4)]
+    wanted = [Decimal("-12.5"), None, Decimal("0.0001"), Decimal("1E+3")]
+    assert (
+        bulk.update_rows(
+            Goal, ["id", "current_value"], [(g.pk, v) for g, v in zip(goals, wanted, strict=True)]
+        )
+        == 4
+    )
+    stored = dict(Goal.objects.values_list("pk", "current_value"))
+    assert [stored[g.pk] for g in goals] == [Decimal("-12.5"), None, Decimal("0.0001"), 1000]
