@@ -28,21 +28,6 @@ from perfcycle.core import bulk as core_bulk
 from perfcycle.core.bulk import column_converters
 
 SQLITE_BATCH = 20_000
-# Columns whose values COPY's text format writes as ``str`` gives them.
-_NUMBERS = frozenset(
-    {
-        "AutoField",
-        "BigAutoField",
-        "SmallAutoField",
-        "IntegerField",
-        "BigIntegerField",
-        "SmallIntegerField",
-        "PositiveIntegerField",
-        "PositiveBigIntegerField",
-        "PositiveSmallIntegerField",
-        "DecimalField",
-    }
-)
 # Below this many keys a plain ``IN (…)`` list is as good and works everywhere.
 PLAIN_IN_LIMIT = 500
 
@@ -59,6 +44,16 @@ def among(keys: Collection[Any], *, integers: bool = False) -> Any:
             return RawSQL("SELECT unnest(%s::bigint[])", [literal])
         return RawSQL("SELECT unnest(%s::text[])", [keys])
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(keys)])
+
+
+def more_memory(megabytes: int = 64) -> None:
+    """PostgreSQL, inside a transaction: let its sorts and hashes use ``megabytes`` each
+    until it ends, so that reading or joining half a million keys at once stays in
+    memory rather than spilling to disk (the server's default is 4 MB). Elsewhere it
+    does nothing."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [f"{int(megabytes)}MB"])
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
@@ -158,20 +153,14 @@ def update_rows(
                 f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS "  # noqa: S608 (metadata)
                 f"SELECT {column_sql} FROM {table} WITH NO DATA"
             )
+            formats = core_bulk.copy_formats(named)
             with cursor.cursor.copy(f"COPY {temp} ({column_sql}) FROM STDIN") as copy:
-                if all(f.get_internal_type() in _NUMBERS for f in named):
-                    # Numbers only: COPY's text written here, a batch at a time, rather
-                    # than dumped row by row (500,000 goals' values: 0.8 → 0.3 s).
-                    for batch in _batches(prepared, SQLITE_BATCH):
-                        copy.write(
-                            "".join(
-                                "\t".join(["\\N" if v is None else str(v) for v in row]) + "\n"
-                                for row in batch
-                            )
-                        )
-                else:
+                if formats is None:
                     for row in prepared:
                         copy.write_row(row)
+                else:  # COPY's text written a column at a time (core.bulk.copy_text)
+                    for _size, text in core_bulk.copy_text(prepared, formats, "\n"):
+                        copy.write(text)
             cursor.execute(joined)
             cursor.execute(f"DROP TABLE {temp}")
             return len(prepared)

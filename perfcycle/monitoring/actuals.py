@@ -93,6 +93,30 @@ def clean_value(goal: Goal, raw: Any) -> Decimal:
     return value
 
 
+def clean_values(goals: Sequence[Goal], raws: Sequence[str]) -> list[Decimal] | None:
+    """A file's column of values, each as ``clean_value(goal, raw)`` reads it, when every
+    cell is a plain number that passes (finite, within the limit, negative only where its
+    goal allows); None as soon as any is not — blank, "1,234.5", a word, too large —
+    and ``clean_value`` then says which. Each step is one pass over the column instead
+    of a call per cell."""
+    try:
+        values = [value.quantize(PLACES, rounding=ROUND_HALF_UP) for value in map(Decimal, raws)]
+    except InvalidOperation:  # not a number, or more digits than a decimal holds
+        return None
+    if not values:
+        return values
+    if not all(map(Decimal.is_finite, values)):
+        return None
+    low, high = min(values), max(values)
+    if high >= LIMIT or low <= -LIMIT:
+        return None
+    if low < 0 and any(
+        value < 0 and not goal.allow_negative for goal, value in zip(goals, values, strict=True)
+    ):
+        return None
+    return values
+
+
 def check_goal(goal: Goal) -> None:
     if goal.kind != GoalKind.KPI:
         raise CellError(

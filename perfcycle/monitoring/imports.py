@@ -23,6 +23,8 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
+from itertools import islice
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
@@ -34,7 +36,7 @@ from perfcycle.audit.context import audit_context
 from perfcycle.core.batch import without_gc
 from perfcycle.core.errors import Conflict, ValidationFailed
 from perfcycle.cycles.models import Cycle
-from perfcycle.imports.bulk import among, insert_rows, update_rows
+from perfcycle.imports.bulk import among, insert_rows, more_memory, update_rows
 from perfcycle.imports.reports import ImportReport, RowReader, record_import
 from perfcycle.imports.tables import RowError, read_table, rejected
 from perfcycle.imports.values import CellError, parse_text
@@ -47,6 +49,7 @@ from perfcycle.monitoring.actuals import (
     clean_item,
     clean_period,
     clean_value,
+    clean_values,
 )
 from perfcycle.monitoring.models import Actual, ActualBatch, ActualSource
 from perfcycle.monitoring.periods import Period
@@ -124,23 +127,36 @@ def _goal_problem(goal: GoalFacts) -> str | None:
 class Lookup:
     """What a file's rows refer to, read in a fixed number of queries: employees and
     indicators by their codes, and the cycle's goals by reference and by (employee,
-    indicator)."""
+    indicator): ``by_pair`` holds a pair's goal, ``several`` the pairs with more than one
+    (a row must then name its goal by reference)."""
 
     cycle: Cycle
     employees: dict[str, int]
     indicators: dict[str, int]
     by_ref: dict[str, GoalFacts]
-    by_pair: dict[tuple[int, int], list[GoalFacts]]
+    by_pair: dict[tuple[int, int], GoalFacts]
+    several: set[tuple[int, int]]
     goal_ids: list[int]
 
 
-def _lookup(cycle: Cycle, rows: Sequence[Row], *, lock: bool = False) -> Lookup:
-    """Read what ``rows`` refer to. With ``lock`` (inside a transaction, before writing)
-    the goals are locked as they are read, as ``actuals_write`` locks them: writers of a
-    goal take turns."""
-    numbers = {r.employee_number for r in rows if r.employee_number}
-    codes = {r.indicator_code for r in rows if r.indicator_code}
-    refs = {r.goal_ref for r in rows if r.goal_ref}
+def _referred(rows: Sequence[Row]) -> tuple[set[str], set[str], set[str]]:
+    """The employee numbers, indicator codes and goal references that ``rows`` name."""
+    return (
+        {r.employee_number for r in rows if r.employee_number},
+        {r.indicator_code for r in rows if r.indicator_code},
+        {r.goal_ref for r in rows if r.goal_ref},
+    )
+
+
+def _lookup(
+    cycle: Cycle, numbers: set[str], codes: set[str], refs: set[str], *, lock: bool = False
+) -> Lookup:
+    """Read what rows naming ``numbers``, ``codes`` and ``refs`` refer to. With ``lock``
+    (inside a transaction, before writing) the goals are locked as they are read, as
+    ``actuals_write`` locks them: writers of a goal take turns."""
+    numbers.discard("")
+    codes.discard("")
+    refs.discard("")
     employees = dict(
         Employee.objects.filter(employee_number__in=among(numbers))
         .order_by()
@@ -150,7 +166,8 @@ def _lookup(cycle: Cycle, rows: Sequence[Row], *, lock: bool = False) -> Lookup:
     fresh = Cycle.objects.get(pk=cycle.pk)  # as the goals' own cycle would be read
     code_of = {pk: code for code, pk in indicators.items()}
     by_ref: dict[str, GoalFacts] = {}
-    by_pair: dict[tuple[int, int], list[GoalFacts]] = {}
+    by_pair: dict[tuple[int, int], GoalFacts] = {}
+    several: set[tuple[int, int]] = set()
     goal_ids: list[int] = []
     goals = Goal.objects.select_for_update() if lock else Goal.objects.all()
     for pk, ref, employee_id, indicator_id, title, kind, how, negative, unit, rule, value in (
@@ -188,10 +205,10 @@ def _lookup(cycle: Cycle, rows: Sequence[Row], *, lock: bool = False) -> Lookup:
         if employee_id and indicator_id:
             pair = (employee_id, indicator_id)
             if pair in by_pair:
-                by_pair[pair].append(goal)
+                several.add(pair)
             else:
-                by_pair[pair] = [goal]
-    return Lookup(fresh, employees, indicators, by_ref, by_pair, goal_ids)
+                by_pair[pair] = goal
+    return Lookup(fresh, employees, indicators, by_ref, by_pair, several, goal_ids)
 
 
 def _checked(
@@ -203,7 +220,7 @@ def _checked(
     period checks once per distinct text, since they depend on nothing else (the cycle
     and today are the same for every row)."""
     cycle, employees, indicators = lookup.cycle, lookup.employees, lookup.indicators
-    by_pair = lookup.by_pair
+    by_pair, several = lookup.by_pair, lookup.several
     today = today or timezone.localdate()
     goal_problems: dict[int, str | None] = {}
     periods: dict[tuple[str, str], Period | None] = {}
@@ -216,9 +233,10 @@ def _checked(
             employee_id = employees.get(row.employee_number)
             indicator_id = indicators.get(row.indicator_code)
             if employee_id is not None and indicator_id is not None:
-                found = by_pair.get((employee_id, indicator_id))
-        if found is not None and len(found) == 1:
-            goal = found[0]
+                pair = (employee_id, indicator_id)
+                found = None if pair in several else by_pair.get(pair)
+        if found is not None:
+            goal = found
         else:
             goal = _find_goal(row, cycle, lookup, errors)
             if goal is None:
@@ -264,7 +282,7 @@ def _check(
 ) -> tuple[list[Value], list[RowError]]:
     """Resolve and check every row in a fixed number of queries; collect every problem."""
     errors: list[RowError] = []
-    values = list(_checked(_lookup(cycle, rows), rows, errors, today=today))
+    values = list(_checked(_lookup(cycle, *_referred(rows)), rows, errors, today=today))
     return values, errors
 
 
@@ -350,11 +368,12 @@ def _find_goal(row: Row, cycle: Cycle, lookup: Lookup, errors: list[RowError]) -
         ok = False
     if not ok:
         return None
-    found = by_pair.get((employees[row.employee_number], indicators[row.indicator_code]), [])
-    if len(found) != 1:
+    pair = (employees[row.employee_number], indicators[row.indicator_code])
+    found = by_pair.get(pair)
+    if found is None or pair in lookup.several:
         message = (
             _("%(number)s has no goal with indicator %(code)s in %(cycle)s.")
-            if not found
+            if found is None
             else _(
                 "%(number)s has several goals with indicator %(code)s in %(cycle)s; use goal_ref."
             )
@@ -368,24 +387,145 @@ def _find_goal(row: Row, cycle: Cycle, lookup: Lookup, errors: list[RowError]) -
             )
         )
         return None
-    return found[0]
+    return found
 
 
-def _report(kind: str, rows: int, dry_run: bool, written: list[tuple[Row, str]]) -> ImportReport:
-    report = ImportReport(kind, rows, dry_run)
-    counts = Counter(outcome for _row, outcome in written)
+class File(NamedTuple):
+    """A file's rows, column by column, in the order of ``Row``'s fields."""
+
+    lines: list[int]
+    employee_number: list[str]
+    indicator_code: list[str]
+    goal_ref: list[str]
+    period: list[str]
+    value: list[str]
+    note: list[str]
+
+    def rows(self) -> list[Row]:
+        return list(map(Row, *self))
+
+
+class Chunk(NamedTuple):
+    """Checked rows, in file order, a column each: what ``_write`` needs."""
+
+    goals: list[GoalFacts]
+    periods: list[Period]
+    values: list[Decimal]
+    notes: list[str]
+
+
+CHUNK_ROWS = 50_000
+_PK = attrgetter("pk")
+_HOW = attrgetter("measurement_period")
+_KIND = attrgetter("kind")
+_KEY = attrgetter("key")
+
+
+def _chunks(values: Iterable[Value]) -> Iterator[Chunk]:
+    """``values`` (checked one row at a time) as chunks."""
+    it = iter(values)
+    while piece := list(islice(it, CHUNK_ROWS)):
+        yield Chunk(
+            [v.goal for v in piece],
+            [v.period for v in piece],
+            [v.value for v in piece],
+            [v.note for v in piece],
+        )
+
+
+def _checked_file(
+    lookup: Lookup, file: File, errors: list[RowError], *, today: dt.date | None
+) -> Iterator[Chunk]:
+    """The file's rows checked ``CHUNK_ROWS`` at a time, column by column: each rule runs
+    over a whole column (``_fast``) rather than once per cell, and the rows are written
+    while the next chunk is checked. A chunk with any row that does not pass — or
+    anything the column checks leave to the row checks (a goal reference, a pair with
+    several goals) — sends the whole file through ``_checked``, which checks row by row
+    and names every problem; chunks already yielded are not yielded again."""
+    today = today or timezone.localdate()
+    seen: dict[tuple[int, str], int] = {}
+    periods: dict[tuple[str, str], Period | None] = {}
+    for start in range(0, len(file.lines), CHUNK_ROWS):
+        chunk = _fast(lookup, file, slice(start, start + CHUNK_ROWS), seen, periods, today)
+        if chunk is None:
+            values = list(_checked(lookup, file.rows(), errors, today=today))
+            if not errors:  # all pass after all: the rest, as checked row by row
+                yield from _chunks(values[start:])
+            return
+        yield chunk
+
+
+def _fast(
+    lookup: Lookup,
+    file: File,
+    piece: slice,
+    seen: dict[tuple[int, str], int],
+    periods: dict[tuple[str, str], Period | None],
+    today: dt.date,
+) -> Chunk | None:
+    """The rows ``piece`` of ``file`` checked a column at a time by the same rules as
+    ``_checked`` (goal found by employee and indicator, ``check_goal`` once per kind of
+    goal, ``clean_period`` once per distinct text, ``clean_values`` over the column, each
+    goal and period once in the file); None when any row does not pass them all."""
+    if any(file.goal_ref[piece]):
+        return None
+    employees, indicators, several = lookup.employees.get, lookup.indicators.get, lookup.several
+    pairs = list(
+        zip(
+            map(employees, file.employee_number[piece]),
+            map(indicators, file.indicator_code[piece]),
+            strict=True,
+        )
+    )
+    goals = list(map(lookup.by_pair.get, pairs))
+    if None in goals or (several and not several.isdisjoint(pairs)):
+        return None
+    # check_goal reads a goal's kind and its cycle, and every goal here is of one cycle.
+    if any(
+        _goal_problem(goal) for goal in dict(zip(map(_KIND, goals), goals, strict=True)).values()
+    ):
+        return None
+    keys = list(zip(map(_HOW, goals), file.period[piece], strict=True))
+    new = set(keys).difference(periods)
+    if new:
+        # clean_period reads a goal's measurement period and its cycle only.
+        example = dict(zip(map(_HOW, goals), goals, strict=True))
+        for how, text in new:
+            try:
+                periods[how, text] = clean_period(example[how], text, today=today)  # type: ignore[arg-type]
+            except CellError:
+                periods[how, text] = None
+    found = list(map(periods.__getitem__, keys))
+    if None in found:
+        return None
+    values = clean_values(goals, file.value[piece])  # type: ignore[arg-type]
+    if values is None:
+        return None
+    marks = list(zip(map(_PK, goals), map(_KEY, found), strict=True))
+    before = len(seen)
+    seen.update(zip(marks, file.lines[piece], strict=True))
+    if len(seen) != before + len(marks):  # a goal and period twice
+        return None
+    return Chunk(goals, found, values, file.note[piece])
+
+
+def _report(kind: str, file: File, dry_run: bool, outcomes: list[str]) -> ImportReport:
+    """What the import did (or would do), from each row's outcome in file order."""
+    report = ImportReport(kind, len(file.lines), dry_run)
+    counts = Counter(outcomes)
     report.created, report.updated = counts[Outcome.CREATED], counts[Outcome.REVISED]
     report.unchanged = counts[Outcome.UNCHANGED]
     actions = {Outcome.CREATED: "create", Outcome.REVISED: "update"}
     report.changes = [
         {
-            "line": row.line,
-            "key": f"{row.goal_ref or f'{row.employee_number} {row.indicator_code}'} "
-            f"{row.period}".strip(),
+            "line": line,
+            "key": f"{ref or f'{number} {code}'} {period}".strip(),
             "action": actions[outcome],
             "fields": ["value"],
         }
-        for row, outcome in written
+        for line, number, code, ref, period, _value, _note, outcome in zip(
+            *file, outcomes, strict=True
+        )
         if outcome != Outcome.UNCHANGED
     ]
     return report
@@ -408,65 +548,72 @@ def _current(goal_ids: Collection[int]) -> Current:
     return current
 
 
-def _preview(values: Sequence[Value]) -> list[tuple[Row, str]]:
-    """What writing ``values`` would do, without writing (one query)."""
-    current = _current({v.goal.pk for v in values})
-    result = []
-    for v in values:
-        old = current.get(v.goal.pk, {}).get(v.period.key)
-        if old is None:
-            result.append((v.row, Outcome.CREATED))
-        else:
-            result.append((v.row, Outcome.UNCHANGED if old[1] == v.value else Outcome.REVISED))
-    return result
+def _preview(lookup: Lookup, chunks: Iterable[Chunk]) -> list[str]:
+    """What writing ``chunks`` would do, row by row, without writing (one query)."""
+    current = _current(lookup.goal_ids)
+    outcomes = []
+    for chunk in chunks:
+        for goal, period, value in zip(chunk.goals, chunk.periods, chunk.values, strict=True):
+            old = current.get(goal.pk, {}).get(period.key)
+            if old is None:
+                outcomes.append(Outcome.CREATED)
+            else:
+                outcomes.append(Outcome.UNCHANGED if old[1] == value else Outcome.REVISED)
+    return outcomes
 
 
 ACTUAL_NAMES = ["goal_id", "period", "period_start", "value", "note", "revision"]
 
 
 def _write(
-    *, actor: Any, lookup: Lookup, values: Iterable[Value], errors: list[RowError], batch: str
-) -> list[tuple[Row, str]]:
-    """Write a file's values, as ``actuals_write`` would, in bulk statements: a different
-    value becomes a new revision (the old row stays, no longer current), an equal one is
-    skipped, and the goals' current values are recomputed. The goals were locked when
-    they were read (``_lookup(lock=True)``, same transaction).
+    *, actor: Any, lookup: Lookup, chunks: Iterable[Chunk], errors: list[RowError], batch: str
+) -> list[str]:
+    """Write a file's checked rows, as ``actuals_write`` would, in bulk statements: a
+    different value becomes a new revision (the old row stays, no longer current), an
+    equal one is skipped, and the goals' current values are recomputed. The goals were
+    locked when they were read (``_lookup(lock=True)``, same transaction). Returns each
+    row's outcome, in file order.
 
-    ``values`` are written as they are checked (``_checked``): new periods stream into
-    one ``COPY`` while the rest of the file is still being checked, so the database
-    works on one core while the check runs on the other. Once any row has a problem
-    nothing more is sent; the caller rejects the file and its transaction takes back
-    what was written. New revisions wait until the rows they replace are retired (one
-    current row per goal and period). The import's summary event is its audit trail:
-    each row written says who entered it, when, and from which file (``batch``)."""
+    ``chunks`` are written as they are checked (``_checked_file``): new periods stream
+    into one ``COPY`` while the rest of the file is still being checked, so the
+    database works on one core while the check runs on the other. Once any row has a
+    problem nothing more is sent; the caller rejects the file and its transaction takes
+    back what was written. New revisions wait until the rows they replace are retired
+    (one current row per goal and period). The import's summary event is its audit
+    trail: each row written says who entered it, when, and from which file (``batch``)."""
     user_id = actor.pk if getattr(actor, "pk", None) else None
     now = timezone.now()
     current = _current(lookup.goal_ids)
-    outcomes: list[tuple[Row, str]] = []
+    outcomes: list[str] = []
     retired: list[int] = []
     revisions: list[tuple[Any, ...]] = []
     goals: dict[int, GoalFacts] = {}
+    created, revised, unchanged = Outcome.CREATED, Outcome.REVISED, Outcome.UNCHANGED
 
     def new_periods() -> Iterator[tuple[Any, ...]]:
-        for v in values:
-            periods = current.setdefault(v.goal.pk, {})
-            old = periods.get(v.period.key)
-            if old is not None and old[1] == v.value:
-                outcomes.append((v.row, Outcome.UNCHANGED))
-                continue
-            revision = old[2] + 1 if old is not None else 1
-            periods[v.period.key] = (None, v.value, revision, v.period.start)
-            goals[v.goal.pk] = v.goal
-            row = (v.goal.pk, v.period.key, v.period.start, v.value, v.note, revision)
-            if old is None:
-                outcomes.append((v.row, Outcome.CREATED))
-                if not errors:
-                    yield row
-                continue
-            outcomes.append((v.row, Outcome.REVISED))
-            if old[0] is not None:
-                retired.append(old[0])
-            revisions.append(row)
+        for chunk in chunks:
+            for goal, period, value, note in zip(*chunk, strict=True):
+                pk, key = goal.pk, period.key
+                periods = current.get(pk)
+                if periods is None:
+                    periods = current[pk] = {}
+                old = periods.get(key)
+                if old is not None and old[1] == value:
+                    outcomes.append(unchanged)
+                    continue
+                revision = old[2] + 1 if old is not None else 1
+                periods[key] = (None, value, revision, period.start)
+                goals[pk] = goal
+                row = (pk, key, period.start, value, note, revision)
+                if old is None:
+                    outcomes.append(created)
+                    if not errors:
+                        yield row
+                    continue
+                outcomes.append(revised)
+                if old[0] is not None:
+                    retired.append(old[0])
+                revisions.append(row)
 
     constants = {
         "source": ActualSource.IMPORTED,
@@ -577,34 +724,38 @@ def actuals_import(
             },
         )
     errors: list[RowError] = []
-    columns = [table.column(name) for name in _FILE_COLUMNS]
+    file = File(table.lines, *(table.column(name) for name in _FILE_COLUMNS))
     table.release()  # the columns hold what is needed now
-    if all(
+    if not all(
         limit is None or max(map(len, column), default=0) <= limit
-        for column, limit in zip(columns, _FILE_LIMITS, strict=True)
-    ):
-        rows = list(map(Row, table.lines, *columns))
-    else:
-        rows = [_parsed_row(*cells, errors) for cells in zip(table.lines, *columns, strict=True)]
+        for column, limit in zip(file[1:], _FILE_LIMITS, strict=True)
+    ):  # a cell too long: the parsers name it, and the file is refused below
+        file = File(
+            *zip(*(_parsed_row(*cells, errors) for cells in zip(*file, strict=True)), strict=True)
+        )
+    referred = (set(file.employee_number), set(file.indicator_code), set(file.goal_ref))
     if dry_run:
-        values, problems = _check(cycle, rows, today=today)
-        if errors or problems:
-            raise rejected(errors + problems, rows=len(rows))
-        report = _report(KIND, len(rows), True, _preview(values))
+        lookup = _lookup(cycle, *referred)
+        problems = list(errors)
+        outcomes = _preview(lookup, _checked_file(lookup, file, problems, today=today))
+        if problems:
+            raise rejected(problems, rows=len(file.lines))
+        report = _report(KIND, file, True, outcomes)
     else:
         with transaction.atomic(), audit_context(source="import"):
-            lookup = _lookup(cycle, rows, lock=True)
+            more_memory()
+            lookup = _lookup(cycle, *referred, lock=True)
             problems = list(errors)  # a row too long stops the writing at once
-            written = _write(
+            outcomes = _write(
                 actor=actor,
                 lookup=lookup,
-                values=_checked(lookup, rows, problems, today=today),
+                chunks=_checked_file(lookup, file, problems, today=today),
                 errors=problems,
                 batch=f"file:{filename}",
             )
             if problems:
-                raise rejected(problems, rows=len(rows))
-            report = _report(KIND, len(rows), False, written)
+                raise rejected(problems, rows=len(file.lines))
+            report = _report(KIND, file, False, outcomes)
             report.file_format, report.encoding = table.format, table.encoding
             record_import(actor, KIND, filename, data, report, cycle=cycle.pk)
     report.file_format, report.encoding = table.format, table.encoding
