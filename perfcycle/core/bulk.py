@@ -176,7 +176,7 @@ def insert_rows(
                         count += 1
                 else:
                     tail = "".join(
-                        "\t" + write(value)
+                        "\t" + ("\\N" if value is None else write(value))
                         for write, value in zip(formats[len(named) :], const_values, strict=True)
                     )
                     for size, text in copy_text(rows, formats[: len(named)], tail + "\n"):

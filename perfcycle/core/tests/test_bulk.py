@@ -4,6 +4,7 @@ how a failure comes out, on SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -62,3 +63,49 @@ def test_a_broken_constraint_is_djangos_integrity_error():
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_rows(Department, ["code", "name"], [("SAME", "Second")], now=NOW)
     assert list(Department.objects.values_list("name", flat=True)) == ["First"]
+
+
+@pytest.mark.django_db
+def test_copy_text_is_what_psycopg_would_write(monkeypatch):
+    """PostgreSQL: rows written as COPY text a column at a time land as psycopg's own
+    row-by-row formatting lands them — escapes, nulls, dates, decimals, booleans."""
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    from perfcycle.core import bulk
+    from perfcycle.cycles.models import Cycle
+    from perfcycle.monitoring.models import Actual
+    from perfcycle.planning.models import Goal
+
+    cycle = Cycle.objects.create(
+        name="Copy", period_type="quarter", start_date=dt.date(2026, 1, 1),
+        end_date=dt.date(2026, 3, 31),
+    )  # fmt: skip
+    goal = Goal.objects.create(
+        cycle=cycle, owner_type="company", title="G", kind="kpi", weight=Decimal(10)
+    )
+    notes = ["", "tab\there", "line\nfeed", "back\\slash\\N", "cr\rx", "中文，备注", "\\."]
+    values = ["0", "-1.5", "12345678901234.1234", "1E+2", "0.0001", "-0", "7"]
+    names = ["goal_id", "period", "period_start", "value", "note", "revision"]
+    rows = [
+        (goal.pk, f"P{i}", dt.date(2026, 1, 1 + i), Decimal(v), note, i + 1)
+        for i, (v, note) in enumerate(zip(values, notes, strict=True))
+    ]
+    constants = {"source": "imported", "batch": "file:a\tb.csv", "is_current": False,
+                 "entered_by_id": None, "entered_at": NOW}  # fmt: skip
+
+    def written() -> list[tuple]:
+        return list(
+            Actual.objects.order_by("period").values_list(
+                "period", "period_start", "value", "note", "revision", "source", "batch",
+                "is_current", "entered_by_id", "entered_at",
+            )
+        )  # fmt: skip
+
+    bulk.insert_rows(Actual, names, rows, now=NOW, constants=constants)
+    fast = written()
+    Actual.objects.all().delete()
+    monkeypatch.setattr(bulk, "copy_formats", lambda fields: None)  # psycopg's write_row
+    bulk.insert_rows(Actual, names, rows, now=NOW, constants=constants)
+    assert written() == fast
+    assert [row[3] for row in fast] == notes
+    assert fast[0][5:] == ("imported", "file:a\tb.csv", False, None, NOW)

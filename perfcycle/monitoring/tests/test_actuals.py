@@ -204,3 +204,35 @@ def test_a_cells_value_reads_as_parse_decimal_reads_it(raw: str, negative: bool)
     assert got == expected
     if isinstance(got, Decimal):
         assert str(got) == str(expected)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet="0123456789.,-+eE_ NaInfity", max_size=12)
+            | st.decimals(allow_nan=True).map(str),
+            st.booleans(),
+        ),
+        max_size=6,
+    )
+)
+def test_a_columns_values_read_as_each_cell_reads(cells: list[tuple[str, bool]]) -> None:
+    """``clean_values`` answers a column only when every cell passes ``clean_value``,
+    and then with its very values; otherwise None (and ``clean_value`` names the cell)."""
+    from types import SimpleNamespace
+
+    from perfcycle.monitoring.actuals import clean_value, clean_values
+
+    goals = [SimpleNamespace(allow_negative=negative, unit="") for _raw, negative in cells]
+    raws = [raw for raw, _negative in cells]
+    expected: list[Decimal] | None = []
+    for goal, raw in zip(goals, raws, strict=True):
+        try:
+            expected.append(clean_value(goal, raw))  # type: ignore[arg-type, union-attr]
+        except CellError:
+            expected = None
+            break
+    got = clean_values(goals, raws)  # type: ignore[arg-type]
+    assert got == expected
+    if got is not None and expected is not None:
+        assert [str(v) for v in got] == [str(v) for v in expected]

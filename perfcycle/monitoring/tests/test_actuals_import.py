@@ -428,3 +428,70 @@ def test_a_closed_cycle_takes_no_values(company, run_cycle, sales_team):
             "message": f"The cycle of “{goals[0].title}” is closed.",
         }
     ]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 50_000])
+def test_a_file_checked_in_chunks_reads_as_a_whole(
+    company, run_cycle, sales_team, monkeypatch, chunk
+):
+    """Rows are checked and written a chunk at a time; a problem in a later chunk still
+    rejects the whole file, names every problem (a duplicate by its first line, in an
+    earlier chunk) and leaves nothing written; a good file reads the same whatever the
+    chunk size."""
+    from perfcycle.monitoring import imports
+
+    monkeypatch.setattr(imports, "CHUNK_ROWS", chunk)
+    people, goals = sales_team
+    m0, m1 = month_key(run_cycle, 0), month_key(run_cycle, 1)
+    header = ["工号", "指标编码", "期间", "实际值", "备注"]
+    bad = [
+        header,
+        [people[0].employee_number, "NEWCUST", m0, "1", ""],  # 2
+        [people[1].employee_number, "NEWCUST", m0, "2", ""],  # 3
+        [people[2].employee_number, "NEWCUST", m0, "3", ""],  # 4
+        [people[0].employee_number, "NEWCUST", m1, "1，5", "千位"],  # 5: fine (1，5 → 15)
+        [people[1].employee_number, "NEWCUST", m0, "4", ""],  # 6: line 3 again
+        [people[2].employee_number, "NEWCUST", m1, "x", ""],  # 7: not a number
+    ]
+    with pytest.raises(ValidationFailed) as caught:
+        actuals_import(actor=company.hr, cycle=run_cycle, data=csv_bytes(bad))
+    errors = caught.value.details["errors"]
+    assert [(e["line"], e["column"]) for e in errors] == [(6, "period"), (7, "value")]
+    assert "line 3" in errors[0]["message"]
+    assert not Actual.objects.exists()
+
+    good = [*bad[:5], [people[1].employee_number, "NEWCUST", m1, "4", "ok"]]
+    report = actuals_import(actor=company.hr, cycle=run_cycle, data=csv_bytes(good))
+    assert (report.created, report.updated, report.unchanged) == (5, 0, 0)
+    assert [c["line"] for c in report.changes] == [2, 3, 4, 5, 6]
+    assert report.changes[3]["key"] == f"{people[0].employee_number} NEWCUST {m1}"
+    values = dict(Actual.objects.filter(goal=goals[0]).values_list("period", "value"))
+    assert values == {m0: Decimal(1), m1: Decimal(15)}
+    assert Actual.objects.get(goal=goals[1], period=m1).note == "ok"
+    goals[0].refresh_from_db()
+    assert goals[0].current_value == Decimal(16)
+
+    again = [*good[:3], [people[2].employee_number, "NEWCUST", m0, "30", ""], *good[4:]]
+    report = actuals_import(actor=company.hr, cycle=run_cycle, data=csv_bytes(again))
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 4)
+    assert report.changes == [
+        {"line": 4, "key": f"{people[2].employee_number} NEWCUST {m0}", "action": "update",
+         "fields": ["value"]}
+    ]  # fmt: skip
+
+
+def test_a_pair_with_two_goals_needs_a_reference(company, run_cycle, sales_team, new_customers):
+    people, _goals = sales_team
+    GoalFactory(cycle=run_cycle, employee=people[1], indicator=new_customers, title="Second")
+    m0 = month_key(run_cycle, 0)
+    rows = [
+        ["工号", "指标编码", "期间", "实际值"],
+        [people[0].employee_number, "NEWCUST", m0, "1"],
+        [people[1].employee_number, "NEWCUST", m0, "2"],
+    ]
+    with pytest.raises(ValidationFailed) as caught:
+        actuals_import(actor=company.hr, cycle=run_cycle, data=csv_bytes(rows))
+    assert [(e["line"], e["column"]) for e in caught.value.details["errors"]] == [
+        (3, "indicator_code")
+    ]
+    assert "use goal_ref" in caught.value.details["errors"][0]["message"]
