@@ -85,15 +85,19 @@ class Table:
     100,000 rows want, or a dictionary per row (``rows``).
     """
 
-    columns: list[str]
+    positions: dict[str, int]  # canonical column name -> its index in each row's cells
     lines: list[int] = field(default_factory=list)
     cells: list[list[str]] = field(default_factory=list)
-    positions: dict[str, int] = field(default_factory=dict)
     encoding: str = ""
     format: str = ""
 
     def __len__(self) -> int:
         return len(self.lines)
+
+    @property
+    def columns(self) -> list[str]:
+        """The canonical names of the file's columns that the import reads."""
+        return list(self.positions)
 
     def column(self, name: str) -> list[str]:
         """The column's stripped cells in row order; empty texts when the file has no
@@ -360,7 +364,7 @@ def read_table(
     if bad_cells:
         data_rows = sum(1 for row in rows[start + 1 :] if any(cell.strip() for cell in row))
         raise rejected(bad_cells, rows=data_rows)
-    table = Table(columns=list(positions), positions=positions, encoding=encoding, format=fmt)
+    table = Table(positions, encoding=encoding, format=fmt)
     lines, cells, width = table.lines, table.cells, max(positions.values()) + 1
     for line, row in enumerate(rows[start + 1 :], start=header_line + 1):
         if not "".join(row).strip():  # a blank line (no cell with anything in it)

@@ -448,7 +448,9 @@ def _checked_file(
     for start in range(0, len(file.lines), CHUNK_ROWS):
         chunk = _fast(lookup, file, slice(start, start + CHUNK_ROWS), seen, periods, today)
         if chunk is None:
-            values = list(_checked(lookup, file.rows(), errors, today=today))
+            named = {e.line for e in errors}  # a cell too long: named already, once
+            rows = [row for row in file.rows() if row.line not in named]
+            values = list(_checked(lookup, rows, errors, today=today))
             if not errors:  # all pass after all: the rest, as checked row by row
                 yield from _chunks(values[start:])
             return
@@ -661,35 +663,40 @@ def _recompute(goals: dict[int, GoalFacts], current: Current) -> None:
     update_rows(Goal, ["id", "current_value"], changed, expressions=STAMP_BUMP)
 
 
-# The file's columns, in the order of ``Row``'s fields after ``line``, and their lengths.
-_FILE_COLUMNS = ("employee_number", "indicator_code", "goal_ref", "period", "value", "note")
-# (period and value have none of their own: their parsers judge them whole).
-_FILE_LIMITS = (32, 40, 64, None, None, NOTE_MAX)
-_PARSE_NUMBER = partial(parse_text, max_length=32)
-_PARSE_CODE = partial(parse_text, max_length=40)
-_PARSE_REF = partial(parse_text, max_length=64)
-_PARSE_NOTE = partial(parse_text, max_length=NOTE_MAX)
+# The file's columns, in the order of ``Row``'s fields after ``line``, and the longest
+# text each takes (period and value have none of their own: their parsers judge them).
+_FILE_LIMITS: dict[str, int | None] = {
+    "employee_number": 32,
+    "indicator_code": 40,
+    "goal_ref": 64,
+    "period": None,
+    "value": None,
+    "note": NOTE_MAX,
+}
+_PARSERS = {
+    name: partial(parse_text, max_length=limit)
+    for name, limit in _FILE_LIMITS.items()
+    if limit is not None
+}
 
 
-def _parsed_row(
-    line: int, number: str, code: str, ref: str, period: str, value: str, note: str, errors: list
-) -> Row:
-    """A row of a file with a cell too long somewhere: the parsers name it."""
-    if len(number) <= 32 and len(code) <= 40 and len(ref) <= 64 and len(note) <= NOTE_MAX:
-        return Row(line, number, code, ref, period, value, note)
-    reader = RowReader(
-        line,
-        {"employee_number": number, "indicator_code": code, "goal_ref": ref, "note": note},
-        errors,
+def _too_long(file: File) -> bool:
+    return any(
+        limit is not None and max(map(len, column), default=0) > limit
+        for column, limit in zip(file[1:], _FILE_LIMITS.values(), strict=True)
     )
+
+
+def _parsed_row(line: int, *cells: str, errors: list[RowError]) -> Row:
+    """A row of a file with a cell too long somewhere: ``parse_text`` names it."""
+    named = dict(zip(_FILE_LIMITS, cells, strict=True))
+    reader = RowReader(line, named, errors)
     return Row(
-        line=line,
-        employee_number=reader.get("employee_number", _PARSE_NUMBER),
-        indicator_code=reader.get("indicator_code", _PARSE_CODE),
-        goal_ref=reader.get("goal_ref", _PARSE_REF),
-        period=period,
-        value=value,
-        note=reader.get("note", _PARSE_NOTE) or "",
+        line,
+        *(
+            reader.get(name, _PARSERS[name]) if name in _PARSERS else cell
+            for name, cell in named.items()
+        ),
     )
 
 
@@ -724,14 +731,14 @@ def actuals_import(
             },
         )
     errors: list[RowError] = []
-    file = File(table.lines, *(table.column(name) for name in _FILE_COLUMNS))
+    file = File(table.lines, *(table.column(name) for name in _FILE_LIMITS))
     table.release()  # the columns hold what is needed now
-    if not all(
-        limit is None or max(map(len, column), default=0) <= limit
-        for column, limit in zip(file[1:], _FILE_LIMITS, strict=True)
-    ):  # a cell too long: the parsers name it, and the file is refused below
+    if _too_long(file):  # the parsers name each such cell, and the file is refused below
         file = File(
-            *zip(*(_parsed_row(*cells, errors) for cells in zip(*file, strict=True)), strict=True)
+            *zip(
+                *(_parsed_row(*cells, errors=errors) for cells in zip(*file, strict=True)),
+                strict=True,
+            )
         )
     referred = (set(file.employee_number), set(file.indicator_code), set(file.goal_ref))
     if dry_run:

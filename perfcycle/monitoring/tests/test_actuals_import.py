@@ -495,3 +495,22 @@ def test_a_pair_with_two_goals_needs_a_reference(company, run_cycle, sales_team,
         (3, "indicator_code")
     ]
     assert "use goal_ref" in caught.value.details["errors"][0]["message"]
+
+
+def test_cells_too_long_are_named_in_their_columns(company, run_cycle, sales_team):
+    people, _goals = sales_team
+    m0 = month_key(run_cycle, 0)
+    rows = [
+        ["employee_number", "indicator_code", "goal_ref", "period", "value", "note"],
+        [people[0].employee_number, "NEWCUST", "", m0, "1", ""],  # 2: fine
+        ["E" * 33, "NEWCUST", "", m0, "1", ""],  # 3
+        [people[1].employee_number, "N" * 41, "", m0, "1", ""],  # 4
+        ["", "", "R" * 65, m0, "1", "n" * 501],  # 5: two
+    ]
+    with pytest.raises(ValidationFailed) as caught:
+        actuals_import(actor=company.hr, cycle=run_cycle, data=csv_bytes(rows))
+    named = [(e["line"], e["column"]) for e in caught.value.details["errors"]]
+    assert named == [(3, "employee_number"), (4, "indicator_code"), (5, "goal_ref"), (5, "note")]
+    assert all("32" in e["message"] or "40" in e["message"] or "64" in e["message"]
+               or "500" in e["message"] for e in caught.value.details["errors"])  # fmt: skip
+    assert not Actual.objects.exists()
