@@ -36,7 +36,7 @@ from perfcycle.audit.context import audit_context
 from perfcycle.core.batch import without_gc
 from perfcycle.core.errors import Conflict, ValidationFailed
 from perfcycle.cycles.models import Cycle
-from perfcycle.imports.bulk import among, insert_rows, more_memory, update_rows
+from perfcycle.imports.bulk import among, fetch_rows, insert_rows, more_memory, update_rows
 from perfcycle.imports.reports import ImportReport, RowReader, record_import
 from perfcycle.imports.tables import RowError, read_table, rejected
 from perfcycle.imports.values import CellError, parse_text
@@ -170,7 +170,19 @@ def _lookup(
     several: set[tuple[int, int]] = set()
     goal_ids: list[int] = []
     goals = Goal.objects.select_for_update() if lock else Goal.objects.all()
-    for pk, ref, employee_id, indicator_id, title, kind, how, negative, unit, rule, value in (
+    for (
+        pk,
+        ref,
+        employee_id,
+        indicator_id,
+        title,
+        kind,
+        how,
+        negative,
+        unit,
+        rule,
+        value,
+    ) in fetch_rows(
         goals.filter(cycle=cycle)
         .filter(
             Q(ref__in=among(refs))

@@ -174,3 +174,24 @@ def test_update_rows_of_numbers_only(
     )
     stored = dict(Goal.objects.values_list("pk", "current_value"))
     assert [stored[g.pk] for g in goals] == [Decimal("-12.5"), None, Decimal("0.0001"), 1000]
+
+
+def test_fetch_rows_reads_as_iterating_the_queryset_does(db: None, company) -> None:
+    goals = [
+        GoalFactory(employee=company.direct, allow_negative=negative, current_value=value)
+        for negative, value in ((True, Decimal("-1.2500")), (False, None), (False, Decimal(0)))
+    ]
+    queryset = (
+        Goal.objects.filter(pk__in=[g.pk for g in goals])
+        .order_by("pk")
+        .values_list("pk", "allow_negative", "current_value", "title", "employee_id")
+    )
+    fetched = bulk.fetch_rows(queryset)
+    assert fetched == list(queryset)
+    assert [(type(row[1]), type(row[2])) for row in fetched] == [
+        (bool, Decimal),
+        (bool, type(None)),
+        (bool, Decimal),
+    ]
+    assert bulk.fetch_rows(queryset.filter(pk__in=[])) == []
+    assert bulk.fetch_rows(queryset.filter(pk=-1)) == []
