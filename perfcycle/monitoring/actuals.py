@@ -118,6 +118,8 @@ def clean_values(goals: Sequence[Goal], raws: Sequence[str]) -> list[Decimal] | 
 
 
 def check_goal(goal: Goal) -> None:
+    """``CellError`` when ``goal`` takes no actuals. It reads the goal's kind and its cycle
+    only: a file's import checks one goal of each kind (``monitoring.imports._fast``)."""
     if goal.kind != GoalKind.KPI:
         raise CellError(
             _("“%(goal)s” is not a quantitative KPI; it takes no actuals.") % {"goal": goal.title}
@@ -127,6 +129,9 @@ def check_goal(goal: Goal) -> None:
 
 
 def clean_period(goal: Goal, raw: str, *, today: dt.date | None = None) -> Period:
+    """The period ``raw`` names for ``goal``. It reads the goal's measurement period and
+    its cycle only: a file's import parses each distinct text once per measurement period
+    (``monitoring.imports._fast``)."""
     cycle = goal.cycle
     period = parse_period(
         raw, goal.measurement_period, cycle_start=cycle.start_date, cycle_end=cycle.end_date
