@@ -139,12 +139,17 @@ class Lookup:
     goal_ids: list[int]
 
 
+def _named(cells: Iterable[str | None]) -> set[str]:
+    """The distinct texts of ``cells``, without blanks (or cells too long to read)."""
+    return set(cells) - {"", None}  # type: ignore[operator]
+
+
 def _referred(rows: Sequence[Row]) -> tuple[set[str], set[str], set[str]]:
     """The employee numbers, indicator codes and goal references that ``rows`` name."""
     return (
-        {r.employee_number for r in rows if r.employee_number},
-        {r.indicator_code for r in rows if r.indicator_code},
-        {r.goal_ref for r in rows if r.goal_ref},
+        _named(r.employee_number for r in rows),
+        _named(r.indicator_code for r in rows),
+        _named(r.goal_ref for r in rows),
     )
 
 
@@ -154,9 +159,6 @@ def _lookup(
     """Read what rows naming ``numbers``, ``codes`` and ``refs`` refer to. With ``lock``
     (inside a transaction, before writing) the goals are locked as they are read, as
     ``actuals_write`` locks them: writers of a goal take turns."""
-    numbers.discard("")
-    codes.discard("")
-    refs.discard("")
     employees = dict(
         Employee.objects.filter(employee_number__in=among(numbers))
         .order_by()
@@ -752,7 +754,7 @@ def actuals_import(
                 strict=True,
             )
         )
-    referred = (set(file.employee_number), set(file.indicator_code), set(file.goal_ref))
+    referred = (_named(file.employee_number), _named(file.indicator_code), _named(file.goal_ref))
     if dry_run:
         lookup = _lookup(cycle, *referred)
         problems = list(errors)
