@@ -17,6 +17,8 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from perfcycle.core.models import JSONField
+
 _DECIMAL_TEXT = re.compile(r"^-?\d+\.\d*0$")
 
 
@@ -119,8 +121,8 @@ class AuditEvent(models.Model):
     object_type = models.CharField(_("object type"), max_length=100)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=300, blank=True)
-    before = models.JSONField(_("before"), null=True, blank=True)
-    after = models.JSONField(_("after"), null=True, blank=True)
+    before = JSONField(_("before"), null=True, blank=True)
+    after = JSONField(_("after"), null=True, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)

@@ -17,7 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from perfcycle.core.models import TimeStampedModel, VersionedModel
+from perfcycle.core.models import JSONField, TimeStampedModel, VersionedModel
 from perfcycle.cycles.models import Cycle
 from perfcycle.org.models import Department, Employee
 from perfcycle.planning.models import POINTS
@@ -31,7 +31,7 @@ class CalibrationSettings(VersionedModel):
     cycle = models.OneToOneField(
         Cycle, on_delete=models.CASCADE, related_name="calibration_settings"
     )
-    shares = models.JSONField(
+    shares = JSONField(
         _("target share per grade %"),
         default=dict,
         blank=True,

@@ -10,6 +10,25 @@ from django.utils.translation import gettext_lazy as _
 from perfcycle.core.errors import Conflict
 
 
+class JSONField(models.JSONField):
+    """Django's ``JSONField``, with each value its own parameter in ``bulk_create``.
+
+    On PostgreSQL Django 5.2 inserts a batch as ``UNNEST`` of one array per column; a
+    ``jsonb[]`` array is written as text in which psycopg escapes every quote of every
+    document with a regular expression, which cost more than the rest of storing a
+    cycle's results (10,000 breakdowns of 5.5 kB: 7.7 s against 3.3 s this way).
+    Having a placeholder makes Django use ``VALUES`` rows instead. The column is the
+    same, so migrations see Django's field.
+    """
+
+    def get_placeholder(self, value: Any, compiler: Any, connection: Any) -> str:
+        return "%s"
+
+    def deconstruct(self) -> Any:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.JSONField", args, kwargs
+
+
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

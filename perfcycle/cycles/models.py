@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from perfcycle.core.models import TimeStampedModel, VersionedModel
+from perfcycle.core.models import JSONField, TimeStampedModel, VersionedModel
 from perfcycle.org.models import Department, Employee
 
 PERCENT = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
@@ -91,7 +91,7 @@ class ReviewTemplate(VersionedModel):
     description = models.TextField(_("description"), blank=True)
     rating_min = models.PositiveSmallIntegerField(_("lowest rating"), default=1)
     rating_max = models.PositiveSmallIntegerField(_("highest rating"), default=5)
-    rating_labels = models.JSONField(_("rating labels"), default=dict, blank=True)
+    rating_labels = JSONField(_("rating labels"), default=dict, blank=True)
     goals_weight = models.DecimalField(
         _("goals weight %"), max_digits=5, decimal_places=2, default=Decimal(70), validators=PERCENT
     )
@@ -186,7 +186,7 @@ class Cycle(VersionedModel):
         related_name="cycles",
         verbose_name=_("grade scale"),
     )
-    participant_rule = models.JSONField(_("participants rule"), default=dict, blank=True)
+    participant_rule = JSONField(_("participants rule"), default=dict, blank=True)
     normalise_ratings = models.BooleanField(
         _("normalise ratings per rater"),
         default=False,

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from perfcycle.core.models import TimeStampedModel, VersionedModel
+from perfcycle.core.models import JSONField, TimeStampedModel, VersionedModel
 from perfcycle.cycles.models import Cycle, ReviewTemplate
 from perfcycle.monitoring.models import Competency
 from perfcycle.org.models import Employee
@@ -73,7 +73,7 @@ class TemplateQuestion(models.Model):
 
     template = models.ForeignKey(ReviewTemplate, on_delete=models.CASCADE, related_name="questions")
     text = models.CharField(_("question"), max_length=500)
-    sources = models.JSONField(_("asked of"), default=list, blank=True)
+    sources = JSONField(_("asked of"), default=list, blank=True)
     required = models.BooleanField(_("required"), default=False)
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -204,7 +204,7 @@ class ScoreResult(models.Model):
     grade = models.CharField(_("grade"), max_length=8, blank=True)
     complete = models.BooleanField(_("complete"), default=False)
     normalised = models.BooleanField(_("normalised ratings"), default=False)
-    breakdown = models.JSONField(_("breakdown"), default=dict)
+    breakdown = JSONField(_("breakdown"), default=dict)
     computed_at = models.DateTimeField(_("computed"))
     computed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -237,8 +237,8 @@ class RaterFlagSnapshot(models.Model):
     window_start = models.DateTimeField()
     window_forms = models.PositiveIntegerField()
     window_latest = models.DateTimeField(null=True, blank=True)
-    rules = models.JSONField(default=dict)  # the scale and thresholds used
-    flags = models.JSONField(default=dict)  # flag → ids of the reviewers it applies to
+    rules = JSONField(default=dict)  # the scale and thresholds used
+    flags = JSONField(default=dict)  # flag → ids of the reviewers it applies to
     ratings = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField()
 
@@ -272,7 +272,7 @@ class ScoreRun(models.Model):
     )
     total = models.PositiveIntegerField(_("people"), default=0)
     done = models.PositiveIntegerField(_("people stored"), default=0)
-    report = models.JSONField(_("report"), default=dict, blank=True)
+    report = JSONField(_("report"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)

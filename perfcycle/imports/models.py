@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from perfcycle.core.models import JSONField
+
 
 class ImportKind(models.TextChoices):
     DEPARTMENTS = "departments", _("departments")
@@ -34,7 +36,7 @@ class ImportFile(models.Model):
     status = models.CharField(
         max_length=16, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
     )
-    report = models.JSONField(default=dict)
+    report = JSONField(default=dict)
 
     class Meta:
         verbose_name = _("imported file")

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from perfcycle.calibration.models import Result
-from perfcycle.core.models import TimeStampedModel, VersionedModel
+from perfcycle.core.models import JSONField, TimeStampedModel, VersionedModel
 from perfcycle.cycles.models import Cycle
 from perfcycle.monitoring.models import TrainingAssignment
 from perfcycle.org.models import Employee
@@ -29,7 +29,7 @@ class ImprovementSettings(VersionedModel):
     cycle = models.OneToOneField(
         Cycle, on_delete=models.CASCADE, related_name="improvement_settings"
     )
-    trigger_grades = models.JSONField(
+    trigger_grades = JSONField(
         _("grades that lead to a plan"),
         default=list,
         blank=True,

@@ -14,7 +14,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from perfcycle.core.models import TimeStampedModel, VersionedModel
+from perfcycle.core.models import JSONField, TimeStampedModel, VersionedModel
 from perfcycle.cycles.models import Cycle
 from perfcycle.org.models import Employee
 from perfcycle.planning.models import AMOUNT, Goal
@@ -94,7 +94,7 @@ class ActualBatch(models.Model):
     key = models.CharField(max_length=120)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     payload_sha256 = models.CharField(max_length=64)
-    response = models.JSONField()
+    response = JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

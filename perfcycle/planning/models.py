@@ -17,7 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from perfcycle.core.models import TimeStampedModel, VersionedModel
+from perfcycle.core.models import JSONField, TimeStampedModel, VersionedModel
 from perfcycle.cycles.models import Cycle
 from perfcycle.org.models import Department, Employee
 from perfcycle.planning.scoring import Aggregation, Direction, Rule, RuleType, Standard
@@ -61,7 +61,7 @@ class ScoringFields(models.Model):
     threshold_points = models.DecimalField(
         _("score at the threshold"), default=Decimal(60), **POINTS
     )
-    bands = models.JSONField(
+    bands = JSONField(
         _("score bands"),
         default=list,
         blank=True,
@@ -159,7 +159,7 @@ class Acknowledgement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     sheet_version = models.PositiveIntegerField()
-    snapshot = models.JSONField()
+    snapshot = JSONField()
 
     class Meta:
         ordering = ["-acknowledged_at", "-id"]

@@ -19,7 +19,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from perfcycle.core.models import VersionedModel
+from perfcycle.core.models import JSONField, VersionedModel
 from perfcycle.cycles.models import Cycle
 from perfcycle.org.models import Employee
 
@@ -145,7 +145,7 @@ class Proposal(VersionedModel):
     )
     justification = models.TextField(_("justification"))
     eligible = models.BooleanField(_("eligible"), default=False)
-    eligibility = models.JSONField(_("eligibility"), default=dict, blank=True)
+    eligibility = JSONField(_("eligibility"), default=dict, blank=True)
     exception_reason = models.TextField(_("exception reason"), blank=True)
     current_base = models.DecimalField(
         _("current base monthly pay"), null=True, blank=True, **MONEY

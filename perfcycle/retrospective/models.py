@@ -16,7 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from perfcycle.core.models import TimeStampedModel, VersionedModel
+from perfcycle.core.models import JSONField, TimeStampedModel, VersionedModel
 from perfcycle.cycles.models import Cycle
 from perfcycle.org.models import Employee
 from perfcycle.planning.models import AMOUNT, Goal, Indicator
@@ -115,7 +115,7 @@ class TargetProposal(VersionedModel):
     current_target = models.DecimalField(_("current target"), **AMOUNT)
     proposed_target = models.DecimalField(_("proposed target"), **AMOUNT)
     reasoning = models.TextField(_("reasoning"))
-    evidence = models.JSONField(_("evidence"), default=dict)
+    evidence = JSONField(_("evidence"), default=dict)
     status = models.CharField(
         _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED
     )
@@ -154,7 +154,7 @@ class RollOver(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    report = models.JSONField(_("report"), default=dict)
+    report = JSONField(_("report"), default=dict)
 
     class Meta:
         verbose_name = _("roll-over")

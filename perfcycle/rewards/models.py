@@ -16,7 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from perfcycle.core.models import TimeStampedModel, VersionedModel
+from perfcycle.core.models import JSONField, TimeStampedModel, VersionedModel
 from perfcycle.cycles.models import Cycle
 from perfcycle.monitoring.models import Course
 from perfcycle.org.models import Department, Employee
@@ -105,7 +105,7 @@ class BonusPlan(VersionedModel):
         validators=[MinValueValidator(Decimal("0.01"))],
         help_text=_("Amounts are rounded to multiples of this (0.01, 1, 100 …)."),
     )
-    grade_coefficients = models.JSONField(
+    grade_coefficients = JSONField(
         _("coefficient per grade"),
         default=dict,
         help_text=_('For example {"S": "1.5", "A": "1.2", "B": "1.0", "C": "0.5", "D": "0"}.'),
@@ -141,7 +141,7 @@ class BonusPlan(VersionedModel):
     )
     computed_at = models.DateTimeField(_("computed"), null=True, blank=True)
     remainder = models.DecimalField(_("remainder not allocated"), default=Decimal(0), **MONEY)
-    excluded = models.JSONField(_("people left out"), default=list, blank=True)
+    excluded = JSONField(_("people left out"), default=list, blank=True)
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -262,7 +262,7 @@ class MotivationProfile(TimeStampedModel):
     employee = models.OneToOneField(
         Employee, on_delete=models.CASCADE, related_name="motivation", verbose_name=_("employee")
     )
-    motivators = models.JSONField(_("motivators, most important first"), default=list)
+    motivators = JSONField(_("motivators, most important first"), default=list)
 
     class Meta:
         verbose_name = _("motivation profile")
