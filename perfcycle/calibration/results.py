@@ -13,6 +13,7 @@ from perfcycle.access.policy import Action, may
 from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import AuditEntry, audit_record, audit_record_many, to_json_value
 from perfcycle.calibration.models import Adjustment, Result
+from perfcycle.core.bulk import analyze_large_write
 from perfcycle.core.errors import DomainError, Forbidden
 from perfcycle.cycles.models import Cycle, CycleParticipant, Phase
 from perfcycle.evaluation.models import ScoreResult
@@ -108,6 +109,7 @@ def results_prepare(*, actor: Any, cycle: Cycle) -> PrepareReport:
         for result in new_rows:
             result.pk = ids[result.employee_id]
     report = PrepareReport(len(new_rows), len(changed), unchanged)
+    analyze_large_write([Result], len(new_rows) + len(changed))
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

@@ -44,7 +44,7 @@ from django.utils.translation import gettext as _
 from perfcycle.accounts.models import User
 from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import audit_change, audit_record, snapshot
-from perfcycle.core.bulk import insert_rows
+from perfcycle.core.bulk import analyze_large_write, insert_rows
 from perfcycle.core.errors import DomainError
 from perfcycle.core.validation import field_error
 from perfcycle.cycles.models import Cycle, CycleParticipant, Phase, ReviewTemplate
@@ -251,6 +251,7 @@ def assignment_generate(
         now=now,
         constants={"cycle_id": cycle.pk, "status": FormStatus.OPEN},
     )
+    analyze_large_write([ReviewForm], len(planned))
     before: dict[str, int] = defaultdict(int)
     for _reviewee, _reviewer, source, _status in existing:
         before[source] += 1

@@ -18,6 +18,7 @@ from perfcycle.access.policy import Action, may
 from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import AuditEntry, audit_record, audit_record_many, to_json_value
 from perfcycle.core.batch import without_gc
+from perfcycle.core.bulk import analyze_large_write
 from perfcycle.core.errors import DomainError, Forbidden, ValidationFailed
 from perfcycle.core.validation import field_error
 from perfcycle.cycles.models import Cycle, Phase
@@ -95,6 +96,7 @@ def scores_store(*, actor: Any, cycle: Cycle, now: dt.datetime | None = None) ->
             updated += counts[1]
             unchanged += counts[2]
     report = StoreReport(created, updated, unchanged)
+    analyze_large_write([ScoreResult], created + updated)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

@@ -36,6 +36,7 @@ from perfcycle.audit.services import (
     to_json_value,
 )
 from perfcycle.core.batch import without_gc
+from perfcycle.core.bulk import analyze_large_write
 from perfcycle.imports.bulk import among, insert_rows, reserve_ids, update_rows
 from perfcycle.imports.reports import ImportReport, RowReader, record_import
 from perfcycle.imports.tables import RowError, Table, read_table, rejected
@@ -658,6 +659,7 @@ def _apply_employee_import(
             (pk, *(values[n] for n in _EMPLOYEE_COLUMNS), paths[pk], current["version"] + 1, now)
         )
     update_rows(Employee, ["id", *_EMPLOYEE_COLUMNS, "path", "version", "updated_at"], changed_rows)
+    analyze_large_write([Employee], len(creates) + len(changed_rows))
     # Paths below a moved manager follow silently (no new version: nothing of theirs changed).
     updated = {number for number, _b, _a in updates}
     if moved:

@@ -116,3 +116,19 @@ def test_the_check_names_the_grades_off_the_guideline():
     assert not rows["D"].off  # 0 % against 5 %: within 5 points
     assert [r.code for r in result.off] == ["S", "C"] and not result.ok
     assert check(CalibrationSettings(shares={}), ["S"], ["S"]).has_guideline is False
+
+
+def test_a_large_prepare_refreshes_the_results_statistics(company, cycle, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from perfcycle.core import bulk
+
+    monkeypatch.setattr(bulk, "ANALYZE_ROWS", 3)
+    analyze = f"ANALYZE {connection.ops.quote_name(Result._meta.db_table)}"
+    with CaptureQueriesContext(connection) as first:
+        results_prepare(actor=company.hr, cycle=cycle)
+    with CaptureQueriesContext(connection) as again:  # nothing written: nothing to refresh
+        results_prepare(actor=company.hr, cycle=cycle)
+    assert [q["sql"] for q in first.captured_queries].count(analyze) == 1
+    assert analyze not in [q["sql"] for q in again.captured_queries]

@@ -109,3 +109,21 @@ def test_copy_text_is_what_psycopg_would_write(monkeypatch):
     assert written() == fast
     assert [row[3] for row in fast] == notes
     assert fast[0][5:] == ("imported", "file:a\tb.csv", False, None, NOW)
+
+
+@pytest.mark.django_db
+def test_a_large_write_refreshes_its_tables_statistics_and_a_small_one_does_not(monkeypatch):
+    from perfcycle.core import bulk
+
+    def analyzed(rows: int) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            bulk.analyze_large_write([Department, AuditEvent], rows)
+        return [q["sql"] for q in queries.captured_queries]
+
+    monkeypatch.setattr(bulk, "ANALYZE_ROWS", 3)
+    assert analyzed(2) == []
+    quote = connection.ops.quote_name
+    assert analyzed(3) == [
+        f"ANALYZE {quote(Department._meta.db_table)}",
+        f"ANALYZE {quote(AuditEvent._meta.db_table)}",
+    ]

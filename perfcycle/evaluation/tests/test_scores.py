@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from perfcycle.audit.models import AuditEvent
+from perfcycle.core import bulk
 from perfcycle.core.errors import DomainError, Forbidden, ValidationFailed
 from perfcycle.cycles.models import Cycle, Phase
 from perfcycle.cycles.services import grade_scale_default, review_template_create
@@ -245,13 +246,17 @@ def test_queries_do_not_grow_with_the_cycle(company, world):
     assert count() == small
 
 
-def test_stored_results_are_audited_and_idempotent(company, world):
+def test_stored_results_are_audited_and_idempotent(company, world, monkeypatch):
     rate_everyone(company, world)
     cycle = world["cycle"]
     with pytest.raises(Forbidden):
         scores_store(actor=company.user("manager"), cycle=cycle)
-    report = scores_store(actor=company.hr, cycle=cycle)
+    monkeypatch.setattr(bulk, "ANALYZE_ROWS", 6)  # six people: a "large" write here
+    with CaptureQueriesContext(connection) as queries:
+        report = scores_store(actor=company.hr, cycle=cycle)
     assert report.created == 6 and report.updated == 0
+    analyze = f"ANALYZE {connection.ops.quote_name(ScoreResult._meta.db_table)}"
+    assert [q["sql"] for q in queries.captured_queries].count(analyze) == 1
     row = ScoreResult.objects.get(cycle=cycle, employee=company.direct)
     assert row.overall_score == D("89.76") and row.grade == "A" and row.complete
     assert row.breakdown["goals_score"] == "96.00"
