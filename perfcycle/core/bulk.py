@@ -275,9 +275,25 @@ def analyze_large_write(model_list: Sequence[type[models.Model]], rows: int) -> 
     for the old size — a sort of the whole cycle behind a page of the results list,
     150 ms instead of 1 — until autovacuum catches up (PostgreSQL, within minutes) or
     for good (SQLite, which has no such thing). Costs tens to hundreds of milliseconds
-    on PostgreSQL (a sample of each table); nothing for small writes."""
-    if rows >= ANALYZE_ROWS:
+    on PostgreSQL (a sample of each table), a few on SQLite (``SQLITE_ANALYSIS_LIMIT``);
+    nothing for small writes."""
+    if rows < ANALYZE_ROWS:
+        return
+    if connection.vendor != "sqlite":
         _analyze_tables(model_list)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}")
+        try:
+            _analyze_tables(model_list)
+        finally:
+            cursor.execute("PRAGMA analysis_limit = 0")
+
+
+SQLITE_ANALYSIS_LIMIT = 1000
+"""Rows SQLite reads of each index when refreshing statistics after a large write
+(``PRAGMA analysis_limit``): estimates good enough to plan by, in milliseconds, where
+reading every index took 125 ms for 200,000 employees and 376 ms for 1,200,000 forms."""
 
 
 def _analyze_tables(model_list: Sequence[type[models.Model]]) -> None:
