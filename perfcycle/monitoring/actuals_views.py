@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -39,6 +40,7 @@ from perfcycle.org.models import Employee
 from perfcycle.planning.models import Goal, GoalKind
 from perfcycle.planning.scoring import combine
 from perfcycle.planning.views.common import cycle_context
+from perfcycle.planning.views.sheets import TEAM_PAGE_SIZE
 
 IMPORT_KIND = ImportKind.ACTUALS
 
@@ -255,28 +257,42 @@ def team(request: HttpRequest) -> HttpResponse:
     context = cycle_context(request)
     cycle: Cycle | None = context["cycle"]
     rows = pace.team_pace(request.user, cycle) if cycle is not None else []
-    columns = pace.team_goal_columns(rows)
+    counts = pace.status_counts(rows)
+    status = request.GET.get("status", "")
+    if status not in pace.PaceStatus.values:
+        status = ""
+    # A page of people at a time, most behind first: the chart and the table show the
+    # page (HR sees the whole company), the counts everyone.
+    shown = [row for row in rows if row.status == status] if status else rows
+    page = Paginator(shown, TEAM_PAGE_SIZE).get_page(request.GET.get("page"))
+    page_rows = list(page.object_list)
+    columns = pace.team_goal_columns(page_rows)
     cells = []
-    for row in rows:
+    for row in page_rows:
         by_column = {pace.goal_column(g.goal): g.status for g in row.goals}
         cells.append([by_column.get(c) for c in columns])
     heat = (
         svg.heatmap(
-            [row.employee.name for row in rows],
+            [row.employee.name for row in page_rows],
             columns,
             cells,
             label=_("Goal status per person"),
             legend=_legend(),
         )
-        if rows and columns
+        if page_rows and columns
         else None
     )
+    query = request.GET.copy()
+    query.pop("page", None)
     context.update(
         tabs=_tabs(request, "team"),
-        rows=rows,
-        pace_rows=team_rows.pace_rows(rows, cycle) if cycle is not None else "",
+        page=page,
+        total=len(rows),
+        status=status,
+        query=query.urlencode(),
+        pace_rows=team_rows.pace_rows(page_rows, cycle) if cycle is not None else "",
         heatmap=heat,
-        counts=pace.status_counts(rows),
+        counts=counts,
         statuses=pace.PaceStatus.choices,
     )
     return render(request, "monitoring/team.html", context)

@@ -5,7 +5,6 @@ Each selector issues a fixed number of queries whatever the number of goals or p
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -157,20 +156,41 @@ class SheetRow:
     sheet: GoalSheet | None
 
 
-def team_sheets(user: Any, cycle: Cycle, *, status: str = "") -> list[SheetRow]:
-    """Every participant the user may see, with their agreement status, in two queries."""
+def team_participants(user: Any, cycle: Cycle, *, status: str = "") -> QuerySet[CycleParticipant]:
+    """The participants of ``cycle`` the user may see, by name, narrowed in SQL to those
+    whose agreement is at ``status`` (someone without a sheet is a draft). Paginate it,
+    then turn a page into rows with ``sheet_rows``: a page costs the same whether the
+    user sees ten people or the whole company."""
     participants = scope(
         user,
         Action.SHEET_VIEW,
-        CycleParticipant.objects.filter(cycle=cycle).select_related(
-            "employee", "employee__department"
-        ),
+        CycleParticipant.objects.filter(cycle=cycle),
         subject="employee__",
-    ).order_by("employee__name")
+    )
+    if status == SheetStatus.DRAFT:
+        participants = participants.exclude(
+            employee_id__in=GoalSheet.objects.filter(cycle=cycle)
+            .exclude(status=SheetStatus.DRAFT)
+            .values("employee_id")
+        )
+    elif status:
+        participants = participants.filter(
+            employee_id__in=GoalSheet.objects.filter(cycle=cycle, status=status).values(
+                "employee_id"
+            )
+        )
+    return participants.select_related("employee", "employee__department").order_by(
+        "employee__name", "employee_id"
+    )
+
+
+def sheet_rows(cycle: Cycle, participants: list[CycleParticipant]) -> list[SheetRow]:
+    """Each of ``participants`` (a page of ``team_participants``) with their agreement
+    status, goal count and weight total, in one query."""
     sheets = {
         s.employee_id: s
         for s in GoalSheet.objects.filter(
-            cycle=cycle, employee_id__in=participants.values("employee_id")
+            cycle=cycle, employee_id__in=[p.employee_id for p in participants]
         ).annotate(
             goal_count=Count("goals"),
             weight_total=Coalesce(Sum("goals__weight"), Value(ZERO), output_field=DecimalField()),
@@ -179,20 +199,30 @@ def team_sheets(user: Any, cycle: Cycle, *, status: str = "") -> list[SheetRow]:
     rows = []
     for participant in participants:
         sheet = sheets.get(participant.employee_id)
-        row = SheetRow(
-            employee=participant.employee,
-            status=sheet.status if sheet else SheetStatus.DRAFT,
-            goal_count=sheet.goal_count if sheet else 0,
-            weight_total=sheet.weight_total if sheet else ZERO,
-            sheet=sheet,
+        rows.append(
+            SheetRow(
+                employee=participant.employee,
+                status=sheet.status if sheet else SheetStatus.DRAFT,
+                goal_count=sheet.goal_count if sheet else 0,
+                weight_total=sheet.weight_total if sheet else ZERO,
+                sheet=sheet,
+            )
         )
-        if not status or row.status == status:
-            rows.append(row)
     return rows
 
 
-def sheet_status_counts(rows: list[SheetRow]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for row in rows:
-        counts[row.status] += 1
-    return {s: counts.get(s, 0) for s in SheetStatus.values}
+def sheet_status_counts(user: Any, cycle: Cycle) -> dict[str, int]:
+    """How many of the participants the user may see are at each agreement status (two
+    queries, counted in the database)."""
+    participants = team_participants(user, cycle).order_by()
+    total = participants.count()
+    counts = dict.fromkeys(SheetStatus.values, 0)
+    counts.update(
+        GoalSheet.objects.filter(cycle=cycle, employee_id__in=participants.values("employee_id"))
+        .exclude(status=SheetStatus.DRAFT)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    counts[SheetStatus.DRAFT] = total - sum(counts.values())
+    return counts

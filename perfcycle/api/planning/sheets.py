@@ -12,7 +12,7 @@ from ninja.pagination import paginate
 
 from perfcycle.access.policy import Action, get_visible_or_404
 from perfcycle.api.common import ERRORS, ImportOptions, ImportReportOut, require
-from perfcycle.api.pagination import Page
+from perfcycle.api.pagination import Page, Rows
 from perfcycle.api.planning.goals import GoalOut
 from perfcycle.cycles.models import Cycle
 from perfcycle.imports.tables import check_size
@@ -139,21 +139,24 @@ def _sheet_body(sheet: GoalSheet) -> dict[str, Any]:
 @paginate(Page)
 def list_sheets(request: HttpRequest, cycle_id: int, filters: Query[SheetFilters]) -> Any:
     cycle = get_visible_or_404(request.user, Action.CYCLE_VIEW, Cycle.objects, pk=cycle_id)
-    rows = selectors.team_sheets(request.user, cycle, status=filters.status or "")
-    return [
-        {
-            "employee_id": row.employee.pk,
-            "employee_number": row.employee.employee_number,
-            "employee_name": row.employee.name,
-            "department": row.employee.department.name if row.employee.department else None,
-            "status": row.status,
-            "goal_count": row.goal_count,
-            "weight_total": Decimal(row.weight_total).quantize(CENT),
-            "sheet_id": row.sheet.pk if row.sheet else None,
-            "version": row.sheet.version if row.sheet else None,
-        }
-        for row in rows
-    ]
+    participants = selectors.team_participants(request.user, cycle, status=filters.status or "")
+    return Rows(
+        participants, lambda page: [_sheet_row_out(r) for r in selectors.sheet_rows(cycle, page)]
+    )
+
+
+def _sheet_row_out(row: selectors.SheetRow) -> dict[str, Any]:
+    return {
+        "employee_id": row.employee.pk,
+        "employee_number": row.employee.employee_number,
+        "employee_name": row.employee.name,
+        "department": row.employee.department.name if row.employee.department else None,
+        "status": row.status,
+        "goal_count": row.goal_count,
+        "weight_total": Decimal(row.weight_total).quantize(CENT),
+        "sheet_id": row.sheet.pk if row.sheet else None,
+        "version": row.sheet.version if row.sheet else None,
+    }
 
 
 @router.get(

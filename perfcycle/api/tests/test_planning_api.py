@@ -574,6 +574,16 @@ def test_team_sheets_show_each_persons_agreement(company, cycle, as_user):
     assert [r["employee_number"] for r in proposed["items"]] == ["C011"]
     mine = ok(as_user(company.user("stranger")).get(f"/api/v1/cycles/{cycle.pk}/sheets"))
     assert [r["employee_number"] for r in mine["items"]] == ["C020"]
+    # Paginated in SQL: each page is a slice of the same order, and count is everyone.
+    whole = ok(as_user(company.hr).get(f"/api/v1/cycles/{cycle.pk}/sheets"))
+    pages = [
+        ok(as_user(company.hr).get(f"/api/v1/cycles/{cycle.pk}/sheets?limit=2&offset={o}"))
+        for o in (0, 2, 4)
+    ]
+    assert {p["count"] for p in pages} == {whole["count"]} == {6}
+    assert [r for p in pages for r in p["items"]] == whole["items"]
+    drafts = ok(as_user(company.hr).get(f"/api/v1/cycles/{cycle.pk}/sheets?status=draft"))
+    assert drafts["count"] == 5 and "C011" not in {r["employee_number"] for r in drafts["items"]}
 
 
 # Previews --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from perfcycle.cycles.models import CycleParticipant
+from perfcycle.monitoring import pace
 from perfcycle.monitoring.actuals import actual_record
 from perfcycle.monitoring.models import Actual
 from perfcycle.monitoring.tests import actuals_fixtures as fx
@@ -112,11 +113,43 @@ def test_team_page_query_count_is_constant(company, run_cycle, new_customers, as
     assert html.count('class="chart-cell') >= 10
     _team_of(company, run_cycle, new_customers, 90)
     for_hundred, html = _team_page_queries(client, run_cycle)
-    assert html.count('class="chart-cell') >= 100
+    # A page of TEAM_PAGE_SIZE (100) people, and a pager to the rest.
+    assert html.count('<td class="person">') == 100
+    assert 'class="pager"' in html
     assert for_ten == for_hundred
     # session, user, employee, role checks, cycle, cycle list, participants, goals, key
     # results, milestones (+ whatever the site chrome asks, e.g. unread notifications)
     assert for_hundred <= 14
+
+
+def test_team_page_shows_a_page_at_a_time_most_behind_first(
+    company, run_cycle, new_customers, as_user, monkeypatch
+):
+    """The pages follow the risk order of the whole team; the chips count everyone and
+    filter by status; the chart shows the page's people."""
+    monkeypatch.setattr("perfcycle.monitoring.actuals_views.TEAM_PAGE_SIZE", 4)
+    _team_of(company, run_cycle, new_customers, 10)
+    client = as_user(company.manager.user)
+    everyone = pace.team_pace(company.manager.user, run_cycle)
+    counts = pace.status_counts(everyone)
+    shown = []
+    for number in (1, 2, 3):
+        response = client.get(f"/monitor/team/?cycle={run_cycle.pk}&page={number}")
+        assert response.context["total"] == len(everyone)
+        assert response.context["counts"] == counts
+        html = response.content.decode()
+        names = [row.employee.name for row in response.context["page"]]
+        assert len(names) == min(4, len(everyone) - 4 * (number - 1))
+        assert html.count('<td class="person">') == len(names)
+        shown += [row.employee.pk for row in response.context["page"]]
+    assert shown == [row.employee.pk for row in everyone]
+    for status, n in counts.items():
+        response = client.get(f"/monitor/team/?cycle={run_cycle.pk}&status={status}")
+        assert response.context["page"].paginator.count == n
+        assert {row.status for row in response.context["page"]} <= {status}
+    assert client.get(f"/monitor/team/?cycle={run_cycle.pk}&status=nonsense").context[
+        "page"
+    ].paginator.count == len(everyone)
 
 
 def test_heatmap_is_valid_xml(company, run_cycle, sales_goal, as_user):

@@ -12,8 +12,10 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Concat
+from django.test.utils import CaptureQueriesContext
 
 from perfcycle.cycles.models import Cycle, CycleParticipant, Phase
 from perfcycle.cycles.services import cycle_create
@@ -730,6 +732,45 @@ def test_only_the_employee_acknowledges(company, as_user, cycle):
     assert "Return to draft" in body
     assert manager.post(f"/plan/sheets/{goal.sheet.pk}/acknowledge/").status_code == 403
     assert GoalSheet.objects.get().status == SheetStatus.APPROVED
+
+
+def test_the_team_page_reads_one_page_and_counts_everyone(company, as_user, cycle, monkeypatch):
+    """The team page is paginated in the database: a page holds TEAM_PAGE_SIZE people,
+    by name, the counts and the total are everyone's, and a status filter narrows the
+    pages (a draft is someone with a draft sheet or none)."""
+    monkeypatch.setattr("perfcycle.planning.views.sheets.TEAM_PAGE_SIZE", 2)
+    kpi(company, cycle, company.direct, weight=D(80))
+    goal = kpi(company, cycle, company.indirect)
+    services.sheet_propose(actor=company.user("indirect"), sheet=goal.sheet)
+    hr = as_user(company.hr)
+    everyone = sorted(
+        CycleParticipant.objects.filter(cycle=cycle).select_related("employee"),
+        key=lambda p: (p.employee.name, p.employee_id),
+    )
+    seen = []
+    for number in (1, 2, 3):
+        response = hr.get(f"/plan/team/?cycle={cycle.pk}&page={number}")
+        assert response.context["total"] == len(everyone) == 6
+        assert {v: n for v, _label, n in response.context["statuses"]} == {
+            **dict.fromkeys(SheetStatus.values, 0),
+            SheetStatus.DRAFT: 5,
+            SheetStatus.PROPOSED: 1,
+        }
+        page = list(response.context["page"])
+        assert len(page) == 2
+        seen += [row.employee for row in page]
+    assert seen == [p.employee for p in everyone]
+    # Only the page's people are read: the participants' query asks for a page.
+    with CaptureQueriesContext(connection) as queries:
+        hr.get(f"/plan/team/?cycle={cycle.pk}&page=2")
+    read = [q["sql"] for q in queries if 'FROM "cycles_cycleparticipant"' in q["sql"]]
+    assert read and all("COUNT(" in sql or "LIMIT 2" in sql for sql in read)
+    assert "Page 3 of 3" in text(hr.get(f"/plan/team/?cycle={cycle.pk}&page=3"))
+    drafts = hr.get(f"/plan/team/?cycle={cycle.pk}&status=draft")
+    assert drafts.context["page"].paginator.count == 5
+    assert company.indirect not in {r.employee for r in drafts.context["page"]}
+    proposed = hr.get(f"/plan/team/?cycle={cycle.pk}&status=proposed")
+    assert [(r.employee, r.goal_count) for r in proposed.context["page"]] == [(company.indirect, 1)]
 
 
 def test_the_team_page_lists_the_people_one_may_see(company, as_user, cycle):

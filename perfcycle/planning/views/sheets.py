@@ -197,11 +197,16 @@ def team_goals(request: HttpRequest) -> HttpResponse:
     if status not in SheetStatus.values:
         status = ""
     if cycle is not None:
-        rows = selectors.team_sheets(request.user, cycle)
-        counts = selectors.sheet_status_counts(rows)
-        shown = [r for r in rows if not status or r.status == status]
-        page = Paginator(shown, TEAM_PAGE_SIZE).get_page(request.GET.get("page"))
         user = request.user
+        counts = selectors.sheet_status_counts(user, cycle)
+        # Paginated in the database: only the page's people are read, however many the
+        # user sees (HR sees the whole company); the counts above say how many in all.
+        paginator = Paginator(
+            selectors.team_participants(user, cycle, status=status), TEAM_PAGE_SIZE
+        )
+        paginator.count = counts[status] if status else sum(counts.values())  # known already
+        page = paginator.get_page(request.GET.get("page"))
+        page.object_list = selectors.sheet_rows(cycle, list(page.object_list))
         editable = goals_editable(cycle)
         approvable = {
             row.employee.pk
@@ -217,7 +222,7 @@ def team_goals(request: HttpRequest) -> HttpResponse:
         context.update(
             {
                 "page": page,
-                "total": len(rows),
+                "total": sum(counts.values()),
                 "status": status,
                 "statuses": [(s, SheetStatus(s).label, counts[s]) for s in SheetStatus.values],
                 "approvable": approvable,
