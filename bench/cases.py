@@ -316,6 +316,7 @@ def bench_pages(cycle: Cycle, hr: User, requests: int) -> list[Figure]:
                 (f"9-box ({people:,} people)", as_hr, f"/calibrate/sessions/{session.pk}/ninebox/"),
                 ("Manager's team goals page", as_manager, "/plan/team/"),
                 ("Manager's team progress page", as_manager, "/monitor/team/"),
+                ("Team goals page, whole company (HR)", as_hr, "/plan/team/"),
                 ("Cycle dashboard (HR home)", as_hr, "/"),
             ]
             for name, client, url in pages:

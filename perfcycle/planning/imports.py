@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -614,6 +615,16 @@ def _apply(
     if dirty:
         Goal.objects.bulk_update(
             list(dirty.values()), sorted(fields | {"version", "updated_at"}), batch_size=1000
+        )
+    # Sheets that were there before and gained a goal or a new weight move to their next
+    # version, as a goal added or reweighted by hand moves them (planning.services).
+    reweighted = {sheets[p.goal.employee_id] for p in creates if p.goal.employee_id in have} | {
+        goals[p.row.ref].sheet_id for p in updates if "weight" in p.before
+    }
+    reweighted.discard(None)
+    if reweighted:
+        GoalSheet.objects.filter(pk__in=sorted(reweighted)).update(
+            version=F("version") + 1, updated_at=now
         )
     entries = sheet_audit_entries(new_sheets) + [
         AuditEntry(

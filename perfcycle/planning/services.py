@@ -137,11 +137,12 @@ def validate_goal(goal: Goal) -> None:
         raise ValidationFailed(_("Please correct the errors below."), details={"fields": problems})
 
 
-def _sheet_for(actor: Any, cycle: Cycle, employee: Employee) -> GoalSheet:
+def _sheet_for(actor: Any, cycle: Cycle, employee: Employee) -> tuple[GoalSheet, bool]:
+    """The employee's sheet in ``cycle``, and whether it was made now."""
     sheet, created = GoalSheet.objects.get_or_create(cycle=cycle, employee=employee)
     if created:
         audit_record(actor=actor, action=AuditAction.CREATE, instance=sheet, after=snapshot(sheet))
-    return sheet
+    return sheet, created
 
 
 def sheet_audit_entries(sheets: Iterable[GoalSheet]) -> list[AuditEntry]:
@@ -227,6 +228,19 @@ def _lock_sheet(sheet_id: int | None) -> None:
         GoalSheet.objects.select_for_update().filter(pk=sheet_id).values_list("pk").first()
 
 
+def _weights_changed(sheet: GoalSheet | None) -> None:
+    """A goal of ``sheet`` was added, removed or reweighted: the sheet's version moves on,
+    so a weights change sent at the version read before is refused (409), not applied
+    over the other change. Counted up in the database (a version is never handed out
+    twice); ``sheet`` is brought up to date."""
+    if sheet is None:
+        return
+    GoalSheet.objects.filter(pk=sheet.pk).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    sheet.refresh_from_db(fields=["version", "updated_at"])
+
+
 def _with_stored_version(exc: Conflict, goal: Goal) -> Conflict:
     """The conflict with the goal's version as stored now, for the API's 409 body."""
     stored = Goal._base_manager.filter(pk=goal.pk).values_list("version", flat=True).first()
@@ -260,6 +274,7 @@ def goal_create(
         raise field_error(
             "employee", _("%(name)s does not take part in this cycle.") % {"name": employee}
         )
+    new_sheet = True  # company and department goals have no sheet
     goal = Goal(
         cycle=cycle,
         owner_type=owner_type,
@@ -279,12 +294,14 @@ def goal_create(
         goal.rule_type = RuleType.BINARY
     if owner_type == OwnerType.EMPLOYEE:
         assert employee is not None
-        goal.sheet = _sheet_for(actor, cycle, employee)
+        goal.sheet, new_sheet = _sheet_for(actor, cycle, employee)
         _ensure_sheet_open_to(actor, goal.sheet, structural=True)
     full_clean(goal, exclude=["sheet", "created_by"])
     validate_goal(goal)
     goal.save()
     audit_record(actor=actor, action=AuditAction.CREATE, instance=goal, after=snapshot(goal))
+    if not new_sheet:  # nobody can have read the weights of a sheet made just now
+        _weights_changed(goal.sheet)
     return goal
 
 
@@ -319,6 +336,8 @@ def goal_update(
     except Conflict as exc:
         raise _with_stored_version(exc, goal) from None
     audit_change(actor=actor, instance=goal, before=before)
+    if "weight" in changes:
+        _weights_changed(sheet)
     if goal.material_values() != material_before:
         _after_material_change(actor, sheet)
     return goal
@@ -330,7 +349,9 @@ def goal_delete(*, actor: User | None, goal: Goal) -> None:
     _ensure_sheet_open_to(actor, goal.sheet, structural=True)
     before = snapshot(goal)
     audit_record(actor=actor, action=AuditAction.DELETE, instance=goal, before=before)
+    sheet = goal.sheet
     goal.delete()
+    _weights_changed(sheet)
 
 
 @transaction.atomic
@@ -618,6 +639,14 @@ def milestone_create(
 
 @transaction.atomic
 def milestone_set_done(*, actor: User | None, milestone: Milestone, done: bool) -> Milestone:
+    """Mark a milestone done or not done. The request says which state it wants, not
+    "toggle", so no version is needed: read under a lock, a milestone already in that
+    state is left as it is (a second "done" from a stale page keeps the first one's
+    time, and records nothing)."""
+    current = Milestone.objects.select_for_update().get(pk=milestone.pk)
+    milestone.done_at = current.done_at
+    if (current.done_at is not None) == done:
+        return milestone
     before = snapshot(milestone, ["done_at"])
     milestone.done_at = timezone.now() if done else None
     milestone.save(update_fields=["done_at", "updated_at"])

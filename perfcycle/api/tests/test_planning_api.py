@@ -410,6 +410,7 @@ def test_stale_goal_edit_is_a_conflict(company, cycle, as_user):
 def test_weights_must_total_100_before_proposal(company, cycle, as_user):
     goal = kpi(company, cycle, company.direct, weight=D(60))
     kpi(company, cycle, company.direct, title="Collection rate", weight=D(30))
+    goal.sheet.refresh_from_db()  # the second goal moved the sheet's version on
     before = written()
     client = as_user(company.user("direct"))
     body = error(
@@ -433,6 +434,55 @@ def test_weights_must_total_100_before_proposal(company, cycle, as_user):
         call(client, "post", f"/sheets/{goal.sheet_id}/propose", {"version": sheet["version"]})
     )
     assert proposed["status"] == "proposed" and proposed["proposed_at"]
+
+
+def test_weights_sent_from_a_stale_read_are_refused(company, cycle, as_user):
+    """Dan reads his sheet; his manager then reweights one goal, adds one and deletes
+    one: each time a weights change Dan sends at the version he read answers 409 and
+    nothing is written over the manager's change."""
+    a = kpi(company, cycle, company.direct, weight=D(50))
+    b = kpi(company, cycle, company.direct, title="Collection rate", weight=D(50))
+    dan, manager = as_user(company.user("direct")), as_user(company.user("manager"))
+    path = f"/sheets/{a.sheet_id}"
+
+    def stale_put(read: dict[str, Any]) -> None:
+        body = error(
+            call(
+                dan,
+                "put",
+                f"{path}/weights",
+                {"version": read["version"], "weights": {str(a.pk): 70, str(b.pk): 30}},
+            ),
+            409,
+        )
+        assert body["code"] == "conflict"
+
+    read = ok(dan.get(f"/api/v1{path}"))
+    b.refresh_from_db()
+    ok(call(manager, "patch", f"/goals/{b.pk}", {"version": b.version, "weight": 40}))
+    stale_put(read)
+    assert Goal.objects.get(pk=b.pk).weight == D(40)
+    read = ok(dan.get(f"/api/v1{path}"))
+    third = kpi(company, cycle, company.direct, title="Third", weight=D(10))
+    stale_put(read)
+    read = ok(dan.get(f"/api/v1{path}"))
+    services.goal_delete(actor=company.user("manager"), goal=third)
+    stale_put(read)
+    assert sorted(Goal.objects.filter(sheet_id=a.sheet_id).values_list("weight", flat=True)) == [
+        D(40),
+        D(50),
+    ]
+    # Read afresh, the same change goes through.
+    read = ok(dan.get(f"/api/v1{path}"))
+    done = ok(
+        call(
+            dan,
+            "put",
+            f"{path}/weights",
+            {"version": read["version"], "weights": {str(a.pk): 70, str(b.pk): 30}},
+        )
+    )
+    assert done["weight_total"] == "100.00"
 
 
 def test_agreement_then_a_target_change_needs_a_new_acknowledgement(company, cycle, as_user):

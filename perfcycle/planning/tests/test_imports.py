@@ -164,6 +164,24 @@ def test_a_changed_file_updates_only_what_changed(company, quarter):
     assert (moved.before, moved.after) == ({"parent": "SA-1"}, {"parent": "CO-1"})
 
 
+def test_a_new_weight_or_goal_moves_the_sheet_to_its_next_version(company, quarter):
+    """As by hand: a weights change sent at a version read before the import is refused.
+    A target change alone leaves the sheet's version as it was."""
+    run(company, quarter, CASCADE)
+    versions = lambda: dict(GoalSheet.objects.values_list("employee__employee_number", "version"))  # noqa: E731
+    before = versions()
+    rows = [list(r) for r in CASCADE]
+    rows[1][7] = "1200000"  # Dan: a target
+    run(company, quarter, rows)
+    assert versions() == before
+    rows[1][6] = "50"  # Dan: a weight
+    rows.append(
+        ["P-C012-2", "员工", "C012", "", "SA-1", "回款率", "40", "95", "", "%"]
+    )  # Ivy: a goal
+    run(company, quarter, rows)
+    assert versions() == {**before, "C011": before["C011"] + 1, "C012": before["C012"] + 1}
+
+
 def test_a_column_left_out_is_left_alone(company, quarter):
     run(company, quarter, CASCADE)
     report = run(

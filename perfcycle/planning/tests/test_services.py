@@ -12,7 +12,14 @@ from perfcycle.core.errors import Conflict, DomainError, ValidationFailed
 from perfcycle.cycles.models import Cycle, Phase
 from perfcycle.cycles.services import cycle_create
 from perfcycle.planning import services
-from perfcycle.planning.models import Goal, GoalKind, GoalSheet, OwnerType, SheetStatus
+from perfcycle.planning.models import (
+    Goal,
+    GoalKind,
+    GoalSheet,
+    Milestone,
+    OwnerType,
+    SheetStatus,
+)
 from perfcycle.planning.scoring import Direction, RuleType
 
 
@@ -73,6 +80,27 @@ def test_bad_standards_are_refused_with_the_field_named(company, cycle, values, 
         kpi(company, cycle, company.direct, **values)
     assert field in exc.value.details["fields"]
     assert not Goal.objects.exists()
+
+
+def test_a_milestone_asked_for_the_state_it_is_in_stays_as_it_is(company, cycle):
+    """Two people mark the same step done from pages read before either click: the first
+    click's time stands and only one change is recorded; "not done" from a stale page
+    likewise changes nothing twice."""
+    goal = kpi(company, cycle, company.direct, kind=GoalKind.OKR, target=None)
+    step = services.milestone_create(
+        actor=company.hr, goal=goal, title="Shortlist", due_date=dt.date(2026, 2, 1)
+    )
+    stale = Milestone.objects.get(pk=step.pk)  # the second page, read before the clicks
+    first = services.milestone_set_done(actor=company.user("direct"), milestone=step, done=True)
+    events = AuditEvent.objects.filter(object_type="planning.milestone", object_id=str(step.pk))
+    assert events.count() == 2  # created, done
+    again = services.milestone_set_done(actor=company.user("manager"), milestone=stale, done=True)
+    assert again.done_at == first.done_at == Milestone.objects.get(pk=step.pk).done_at
+    assert events.count() == 2
+    services.milestone_set_done(actor=company.user("manager"), milestone=stale, done=False)
+    services.milestone_set_done(actor=company.user("direct"), milestone=first, done=False)
+    assert Milestone.objects.get(pk=step.pk).done_at is None
+    assert events.count() == 3
 
 
 def test_milestone_needs_a_due_date_inside_the_cycle(company, cycle):
@@ -167,6 +195,7 @@ def test_weights_must_total_100_before_proposal(company, cycle):
     sheet.refresh_from_db()
     assert sheet.status == SheetStatus.DRAFT
     services.goal_update(actor=company.user("direct"), goal=second, weight=D(40))
+    sheet.refresh_from_db()  # a weight changed: the sheet is at its next version
     services.sheet_propose(actor=company.user("direct"), sheet=sheet)
     assert sheet.status == SheetStatus.PROPOSED
 
@@ -224,7 +253,7 @@ def test_description_change_does_not_need_a_new_acknowledgement(company, cycle):
 def test_weight_change_on_agreed_sheet_must_keep_100(company, cycle):
     a = kpi(company, cycle, company.direct, weight=D(50))
     b = kpi(company, cycle, company.direct, title="b", weight=D(50))
-    sheet = a.sheet
+    sheet = GoalSheet.objects.get(pk=a.sheet_id)  # as it is once b is on it
     services.sheet_propose(actor=company.user("manager"), sheet=sheet)
     services.sheet_approve(actor=company.user("manager"), sheet=sheet)
     a.refresh_from_db()
