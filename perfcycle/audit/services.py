@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from perfcycle.audit import context
 from perfcycle.audit.models import AuditAction, AuditEvent
+from perfcycle.core.bulk import analyze_large_write
 
 # Fields never copied into the audit trail.
 SECRET_FIELDS = frozenset({"password", "digest"})
@@ -143,6 +144,10 @@ def audit_record_many(*, actor: Any, entries: Sequence[AuditEntry]) -> int:
         return 0
     at = timezone.now()
     AuditEvent.objects.bulk_create([_build(actor, e, at) for e in entries], batch_size=1000)
+    # Thousands of events at one instant: without fresh statistics the planner expects
+    # few rows per time and reads all of them to find the newest (the dashboard's recent
+    # changes: 44 ms instead of 0.03 after a cycle's results were stored).
+    analyze_large_write([AuditEvent], len(entries))
     return len(entries)
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from perfcycle.access.policy import Action, may
-from perfcycle.audit.models import AuditAction
+from perfcycle.audit.models import AuditAction, AuditEvent
 from perfcycle.audit.services import AuditEntry, audit_record, audit_record_many, to_json_value
 from perfcycle.core.batch import without_gc
 from perfcycle.core.bulk import analyze_large_write
@@ -96,7 +96,8 @@ def scores_store(*, actor: Any, cycle: Cycle, now: dt.datetime | None = None) ->
             updated += counts[1]
             unchanged += counts[2]
     report = StoreReport(created, updated, unchanged)
-    analyze_large_write([ScoreResult], created + updated)
+    # The audit events too: written a chunk at a time, each too few to count alone.
+    analyze_large_write([ScoreResult, AuditEvent], created + updated)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

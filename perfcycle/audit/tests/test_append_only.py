@@ -149,3 +149,27 @@ def test_behind_a_proxy_events_keep_the_address_the_proxy_saw(company, as_user):
     assert response.status_code == 200
     event = AuditEvent.objects.for_object(company.direct).get()
     assert event.ip_address == "203.0.113.7"
+
+
+def test_many_events_at_once_refresh_the_trails_statistics(company, monkeypatch):
+    """Thousands of events share one instant; fresh statistics keep "the newest few" a
+    read of a few rows (the dashboard's recent changes)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from perfcycle.audit.services import AuditEntry, audit_record_many
+    from perfcycle.core import bulk
+
+    monkeypatch.setattr(bulk, "ANALYZE_ROWS", 3)
+    analyze = f"ANALYZE {connection.ops.quote_name(AuditEvent._meta.db_table)}"
+
+    def written(n: int) -> list[str]:
+        entries = [
+            AuditEntry(action=AuditAction.UPDATE, instance=company.direct, after={"n": i})
+            for i in range(n)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            assert audit_record_many(actor=company.hr, entries=entries) == n
+        return [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+
+    assert written(2) == []
+    assert written(3) == [analyze]

@@ -257,6 +257,8 @@ def test_stored_results_are_audited_and_idempotent(company, world, monkeypatch):
     assert report.created == 6 and report.updated == 0
     analyze = f"ANALYZE {connection.ops.quote_name(ScoreResult._meta.db_table)}"
     assert [q["sql"] for q in queries.captured_queries].count(analyze) == 1
+    trail = f"ANALYZE {connection.ops.quote_name(AuditEvent._meta.db_table)}"
+    assert trail in [q["sql"] for q in queries.captured_queries]  # its events, a chunk at a time
     row = ScoreResult.objects.get(cycle=cycle, employee=company.direct)
     assert row.overall_score == D("89.76") and row.grade == "A" and row.complete
     assert row.breakdown["goals_score"] == "96.00"
