@@ -24,6 +24,7 @@ from perfcycle.access.policy import (
     may,
     relation,
     require,
+    scope,
 )
 from perfcycle.charts import svg
 from perfcycle.core.errors import DomainError
@@ -256,7 +257,17 @@ def team(request: HttpRequest) -> HttpResponse:
     require(request, Action.TEAM_MONITOR)
     context = cycle_context(request)
     cycle: Cycle | None = context["cycle"]
-    rows = pace.team_pace(request.user, cycle) if cycle is not None else []
+    # "Line of": one manager's subtree, by employee number (HR sees the whole company
+    # otherwise, and ranking everyone takes seconds at 100,000 people).
+    line_of = request.GET.get("manager", "").strip()
+    manager = None
+    if line_of:
+        manager = scope(
+            request.user, Action.EMPLOYEE_VIEW, Employee.objects.filter(employee_number=line_of)
+        ).first()
+        if manager is None:
+            messages.error(request, _("Unknown employee %(number)s.") % {"number": line_of})
+    rows = pace.team_pace(request.user, cycle, manager=manager) if cycle is not None else []
     counts = pace.status_counts(rows)
     status = request.GET.get("status", "")
     if status not in pace.PaceStatus.values:
@@ -290,6 +301,8 @@ def team(request: HttpRequest) -> HttpResponse:
         total=len(rows),
         status=status,
         query=query.urlencode(),
+        line_of=line_of,
+        manager=manager,
         pace_rows=team_rows.pace_rows(page_rows, cycle) if cycle is not None else "",
         heatmap=heat,
         counts=counts,

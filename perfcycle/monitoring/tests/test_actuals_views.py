@@ -152,6 +152,23 @@ def test_team_page_shows_a_page_at_a_time_most_behind_first(
     ].paginator.count == len(everyone)
 
 
+def test_team_page_narrows_to_a_line(company, run_cycle, new_customers, as_user):
+    """HR sees the whole company, or one manager's line by employee number; a number
+    HR cannot resolve is said so and the whole company shown."""
+    _team_of(company, run_cycle, new_customers, 3)
+    hr = as_user(company.hr)
+    everyone = hr.get(f"/monitor/team/?cycle={run_cycle.pk}").context["total"]
+    number = company.manager.employee_number
+    line = hr.get(f"/monitor/team/?cycle={run_cycle.pk}&manager={number}")
+    below = pace.team_pace(company.hr, run_cycle, manager=company.manager)
+    assert line.context["total"] == len(below) < everyone
+    assert {row.employee.pk for row in line.context["page"]} == {r.employee.pk for r in below}
+    assert f"manager={number}&amp;status=" in line.content.decode()  # the chips keep the line
+    unknown = hr.get(f"/monitor/team/?cycle={run_cycle.pk}&manager=NOPE-1", follow=True)
+    assert unknown.context["total"] == everyone
+    assert "Unknown employee NOPE-1." in unknown.content.decode()
+
+
 def test_heatmap_is_valid_xml(company, run_cycle, sales_goal, as_user):
     page = as_user(company.hr).get(f"/monitor/team/?cycle={run_cycle.pk}").content.decode()
     start = page.index("<svg")
