@@ -659,7 +659,7 @@ def http_figures(
             "ms",
             f"p95 < {TARGET_MS:.0f} ms at {connections} connections",
             load.errors == 0 and load.percentile(0.95) < TARGET_MS,
-            [_line(load)],
+            [_line(load), *_bound(load, connections)],
         )
         for load in run.loads
     ]
@@ -669,6 +669,22 @@ def http_figures(
             f"trivial server: {_line(run.ceiling)}"
         )
     return figures
+
+
+def _bound(load: Load, connections: int) -> list[str]:
+    """What the machine allows: with ``connections`` requests always in flight, the mean
+    latency is at least ``connections`` × server CPU per request ÷ cores (Little's law,
+    the cores never idle), whatever the code does with the time."""
+    ms, _per_busy = _busy(load)
+    if ms != ms:  # no CPU reading
+        return []
+    cores = os.cpu_count() or 1
+    return [
+        f"at {connections} connections on {cores} cores the mean cannot be below "
+        f"{connections * ms / cores:.0f} ms ({connections} × {ms:.1f} ms ÷ {cores}); a mean "
+        f"under {TARGET_MS:.0f} ms needs at most {TARGET_MS * cores / connections:.1f} ms of "
+        "server CPU per request"
+    ]
 
 
 def table(run: Measured) -> str:

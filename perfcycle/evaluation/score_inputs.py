@@ -342,10 +342,11 @@ class SourceRatings:
         """Competency → (mean in hundredths, ratings), for the competencies rated."""
         if self._means is None and self._layout is not None:
             layout, found = self._layout, {}
-            value_mask, count_mask = (1 << layout.value_bits) - 1, (1 << layout.count_bits) - 1
+            bits, per_sum, width = layout.value_bits, layout.per_sum, layout.width
+            value_mask, count_mask = (1 << bits) - 1, (1 << layout.count_bits) - 1
             for i, item in enumerate(self._items):
-                field = self._packed[i // layout.per_sum] >> (i % layout.per_sum * layout.width)
-                total, n = field & value_mask, (field >> layout.value_bits) & count_mask
+                field = self._packed[i // per_sum] >> (i % per_sum * width)
+                total, n = field & value_mask, (field >> bits) & count_mask
                 if n:
                     found[item] = (half_up(100 * total, n), n)
             self._means = found
