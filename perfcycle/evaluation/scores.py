@@ -50,10 +50,11 @@ The rules, in order:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
+from operator import attrgetter
 from typing import Any
 
 from django.utils import timezone
@@ -240,13 +241,17 @@ class PersonScore:
         setting, evidence = self._setting, self._evidence
         assert setting is not None and evidence is not None
         weights_h = {s: hundredths(w) for s, w in evidence.scored_sources.items()}
+        means = {  # each source's competency means, worked out once
+            source: rated.means()
+            for source in evidence.scored_sources
+            if (rated := evidence.means.get(source)) is not None
+        }
         lines = []
         for item in setting.items:
             by_source = {}
             parts = []
-            for source in evidence.scored_sources:
-                rated = evidence.means.get(source)
-                found = rated.means().get(item.pk) if rated is not None else None
+            for source, rated_means in means.items():
+                found = rated_means.get(item.pk)
                 if found is not None:
                     by_source[source] = SourceRating(decimal(found[0]), found[1])
                     parts.append((weights_h[source], found[0]))
@@ -385,8 +390,41 @@ def _json(value: Any) -> Any:
     return to_json_value(value)
 
 
+def _decimal_json(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _converter(annotation: str) -> Callable[[Any], Any] | None:
+    """How ``_json`` would turn a field of this (string) annotation into JSON, for the
+    common ones; None: the value is JSON already."""
+    if annotation in {"int", "str", "bool", "int | None"}:
+        return None
+    if annotation in {"Decimal", "Decimal | None"}:
+        return _decimal_json
+    if annotation == "tuple[str, ...]":
+        return list
+    return _json
+
+
+# Per kind of line: all its fields read in one call, and each field's conversion
+# (a stored result writes out some twenty lines a person).
+_LINE_READERS = {
+    cls: (
+        attrgetter(*_LINE_FIELDS[cls]),
+        _LINE_FIELDS[cls],
+        tuple(_converter(str(f.type)) for f in fields(cls)),
+    )
+    for cls in _LINE_FIELDS
+}
+
+
 def _line(line: Any) -> dict[str, Any]:
-    return {name: _json(getattr(line, name)) for name in _LINE_FIELDS[type(line)]}
+    """``{field: _json(value)}`` of a goal, source or competency line."""
+    read, names, converters = _LINE_READERS[type(line)]
+    return {
+        name: value if convert is None else convert(value)
+        for name, convert, value in zip(names, converters, read(line), strict=True)
+    }
 
 
 def _weighted_formula(parts: list[tuple[Decimal, Decimal]], result: Decimal | None) -> str:

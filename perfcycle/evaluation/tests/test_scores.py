@@ -288,3 +288,25 @@ def test_the_arithmetic_is_written_out(company, world):
     assert s.competencies_formula() == "(60 × 3.6 + 20 × 3.6 + 10 × 5) ÷ 90 = 3.76"
     assert s.competencies_points_formula() == "3.76 ÷ 5 × 100 = 75.2"
     assert s.overall_formula() == "(70 × 96 + 30 × 75.2) ÷ 100 = 89.76"
+
+
+def test_each_line_is_written_out_as_the_generic_conversion_would(company, world):
+    """The breakdown's lines are converted field by field from their annotations; the
+    result is what converting every value generically (``_json``) gives."""
+    from dataclasses import fields
+
+    from perfcycle.evaluation.scores import _json, _line
+
+    rate_everyone(company, world)
+    cycle = world["cycle"]
+    GoalFactory(cycle=cycle, employee=company.indirect, kind="qualitative", target=None)
+    lines = [
+        line
+        for score in cycle_scores(cycle).values()
+        for line in (*score.goals, *score.sources, *score.competencies)
+    ]
+    assert {type(line).__name__ for line in lines} == {"GoalLine", "SourceLine", "CompetencyLine"}
+    for line in lines:
+        generic = {f.name: _json(getattr(line, f.name)) for f in fields(line)}
+        assert _line(line) == generic
+        assert list(_line(line)) == list(generic)  # the same keys, in the same order
