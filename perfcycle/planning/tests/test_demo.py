@@ -22,7 +22,7 @@ def demo(db):
 
 def test_the_sales_target_cascades_to_every_salesperson(demo):
     hr = User.objects.get(username="hr")
-    roots = alignment_tree(hr, demo)
+    roots = alignment_tree(hr, demo).roots
     company = next(n for n in roots if n.goal.target == D(5_000_000))
     assert company.goal.owner_type == OwnerType.COMPANY
     (department,) = company.children

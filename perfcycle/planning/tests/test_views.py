@@ -824,6 +824,34 @@ def test_the_alignment_tree_shows_the_cascade_with_rolled_up_progress(company, a
     assert "and 2 personal goals you cannot see" in goal_page
 
 
+def test_a_large_alignment_tree_counts_personal_goals_under_their_parents(
+    company, as_user, cycle, monkeypatch
+):
+    """Beyond ALIGNMENT_LISTED personal goals the tree lists the company and department
+    goals only; the personal goals aligned to each are counted, and its progress rolls
+    up from them exactly as when they are listed."""
+    top, dept = cascade(company, cycle)
+    dan_goal = kpi(company, cycle, company.direct, parent=dept)
+    ivy_goal = kpi(company, cycle, company.indirect, parent=dept)
+    kpi(company, cycle, company.manager)  # aligned to nothing
+    Goal.objects.filter(pk=dan_goal.pk).update(current_value=D(10))  # 50 %
+    Goal.objects.filter(pk=ivy_goal.pk).update(current_value=D(20))  # 100 %
+    hr = as_user(company.hr)
+    listed = hr.get(f"/plan/alignment/?cycle={cycle.pk}")
+    assert listed.context["alignment"].listed
+    monkeypatch.setattr("perfcycle.planning.selectors.ALIGNMENT_LISTED", 2)
+    response = hr.get(f"/plan/alignment/?cycle={cycle.pk}")
+    alignment = response.context["alignment"]
+    assert (alignment.personal, alignment.listed) == (3, False)
+    (root,) = alignment.roots
+    assert root.goal == top and [n.goal for n in root.children] == [dept]
+    assert root.children[0].children == [] and len(root.children[0].unlisted) == 2
+    assert root.shown_progress == listed.context["roots"][0].shown_progress == 75
+    body = text(response)
+    assert "2 personal goals aligned" in body and "Dan Direct" not in body
+    assert "You see more than 2 personal goals" in body
+
+
 def test_hr_adds_company_and_department_goals(company, as_user, cycle):
     hr = as_user(company.hr)
     assert "Add a company goal" in text(hr.get(f"/plan/alignment/?cycle={cycle.pk}"))

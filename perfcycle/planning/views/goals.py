@@ -388,7 +388,8 @@ def alignment(request: HttpRequest) -> HttpResponse:
         editable = goals_editable(cycle)
         context.update(
             {
-                "roots": selectors.alignment_tree(user, cycle),
+                "alignment": (alignment := selectors.alignment_tree(user, cycle)),
+                "roots": alignment.roots,
                 "can_add_company": editable and may(user, Action.GOAL_CREATE),
                 "can_add_department": editable
                 and scope(
