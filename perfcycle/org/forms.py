@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from perfcycle.org.fields import PersonField
 from perfcycle.org.models import Department, Employee, EmployeeStatus
 
 STALE_FORM = _("This form is out of date. Reload the page and make your change again.")
@@ -40,7 +41,7 @@ class DepartmentForm(VersionForm):
     parent = forms.ModelChoiceField(
         label=_("Parent department"), queryset=Department.objects.order_by("path"), required=False
     )
-    head = forms.ModelChoiceField(
+    head = PersonField(
         label=_("Head"),
         queryset=Employee.objects.active().order_by("name"),
         required=False,

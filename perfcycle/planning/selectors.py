@@ -152,7 +152,9 @@ def alignment_tree(user: Any, cycle: Cycle, *, listed: int | None = None) -> Ali
     listed = ALIGNMENT_LISTED if listed is None else listed
     visible = visible_goals(user, cycle)
     personal = visible.filter(owner_type=OwnerType.EMPLOYEE)
-    count = personal.order_by()[: listed + 1].count()  # enough to tell: a whole company's takes 90 ms
+    count = personal.order_by()[
+        : listed + 1
+    ].count()  # enough to tell: a whole company's takes 90 ms
     shown = (  # as a list: the (cycle, owner type) index finds them
         visible
         if count <= listed

@@ -40,6 +40,7 @@ from perfcycle.improvement.models import (
     SupportKind,
 )
 from perfcycle.monitoring.models import Course
+from perfcycle.org.fields import PersonField
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -57,7 +58,7 @@ class PlanForm(VersionForm):
 
 
 class NewPlanForm(forms.Form):
-    employee = forms.ModelChoiceField(label=gettext_lazy("Employee"), queryset=None)
+    employee = PersonField(label=gettext_lazy("Employee"), queryset=None)
     cycle = forms.ModelChoiceField(
         label=gettext_lazy("Cycle"),
         queryset=Cycle.objects.order_by("-start_date"),

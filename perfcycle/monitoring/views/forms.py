@@ -17,6 +17,7 @@ from perfcycle.monitoring.models import (
     ObservationVisibility,
     TrainingStatus,
 )
+from perfcycle.org.fields import PersonField
 from perfcycle.org.models import Employee
 
 
@@ -29,11 +30,11 @@ class DateInput(forms.DateInput):
 
 
 def _people(queryset: QuerySet[Employee]) -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(queryset=queryset, label=_("Person"))
+    return PersonField(queryset=queryset, label=_("Person"))
 
 
 class ScheduleForm(forms.Form):
-    employee = forms.ModelChoiceField(queryset=Employee.objects.none(), label=_("With"))
+    employee = PersonField(queryset=Employee.objects.none(), label=_("With"))
     scheduled_for = forms.DateTimeField(label=_("When"), widget=DateTimeInput)
     agenda = forms.CharField(
         label=_("Agenda"),
@@ -101,7 +102,7 @@ class ActionItemForm(forms.Form):
 
 
 class ObservationForm(forms.Form):
-    employee = forms.ModelChoiceField(queryset=Employee.objects.none(), label=_("About"))
+    employee = PersonField(queryset=Employee.objects.none(), label=_("About"))
     occurred_on = forms.DateField(label=_("Date"), widget=DateInput)
     kind = forms.ChoiceField(label=_("Kind"), choices=ObservationKind.choices)
     text = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 4}))
@@ -136,7 +137,7 @@ class CompetencyForm(forms.Form):
 
 
 class FeedbackForm(forms.Form):
-    receiver = forms.ModelChoiceField(queryset=Employee.objects.none(), label=_("To"))
+    receiver = PersonField(queryset=Employee.objects.none(), label=_("To"))
     kind = forms.ChoiceField(label=_("Kind"), choices=FeedbackKind.choices)
     text = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 3}))
     visibility = forms.ChoiceField(
@@ -177,7 +178,7 @@ class CourseForm(forms.Form):
 
 
 class RecommendForm(forms.Form):
-    employee = forms.ModelChoiceField(queryset=Employee.objects.none(), label=_("For"))
+    employee = PersonField(queryset=Employee.objects.none(), label=_("For"))
     course = forms.ModelChoiceField(
         queryset=Course.objects.filter(is_active=True), label=_("Course")
     )

@@ -1,0 +1,62 @@
+"""Choosing a person: a list for a team, a box for the employee number beyond that."""
+
+from __future__ import annotations
+
+import pytest
+from django import forms
+
+from perfcycle.org import fields
+from perfcycle.org.fields import PersonField, PersonNumberInput
+from perfcycle.org.models import Employee
+from tests.factories import EmployeeFactory
+
+
+class Choose(forms.Form):
+    person = PersonField(queryset=Employee.objects.none(), label="Person")
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people
+
+
+@pytest.fixture
+def people(company):
+    return Employee.objects.filter(pk__in=[company.direct.pk, company.indirect.pk]).order_by("pk")
+
+
+def test_a_short_list_is_a_list(company, people):
+    form = Choose(people=people)
+    html = str(form["person"])
+    assert "<select" in html and company.direct.name in html
+    bound = Choose({"person": str(company.indirect.pk)}, people=people)
+    assert bound.is_valid() and bound.cleaned_data["person"] == company.indirect
+
+
+def test_a_long_list_is_a_box_for_the_number(company, people, monkeypatch):
+    monkeypatch.setattr(fields, "LISTED_PEOPLE", 1)
+    form = Choose(initial={"person": company.direct.pk}, people=people)
+    html = str(form["person"])
+    assert "<select" not in html and company.direct.name not in html
+    assert isinstance(form.fields["person"].widget, PersonNumberInput)
+    assert f'value="{company.direct.employee_number}"' in html  # the initial id, as a number
+    link = Choose(initial={"person": str(company.direct.pk)}, people=people)  # ?employee=
+    assert f'value="{company.direct.employee_number}"' in str(link["person"])
+    bound = Choose({"person": f" {company.indirect.employee_number} "}, people=people)
+    assert bound.is_valid() and bound.cleaned_data["person"] == company.indirect
+    # Someone not among the people, or no one: named, and the typed text kept.
+    outsider = Choose({"person": company.stranger.employee_number}, people=people)
+    assert not outsider.is_valid()
+    assert company.stranger.employee_number in outsider.errors["person"][0]
+    assert f'value="{company.stranger.employee_number}"' in str(outsider["person"])
+    assert not Choose({"person": ""}, people=people).is_valid()
+
+
+def test_a_number_of_digits_is_a_number_not_an_id(company, people, monkeypatch):
+    monkeypatch.setattr(fields, "LISTED_PEOPLE", 1)
+    digits = EmployeeFactory(employee_number=str(company.indirect.pk))
+    both = Employee.objects.filter(pk__in=[company.indirect.pk, digits.pk])
+    bound = Choose({"person": str(company.indirect.pk)}, people=both)
+    assert bound.is_valid() and bound.cleaned_data["person"] == digits
+    wrong = Choose({"person": "0000"}, people=both)
+    assert not wrong.is_valid()
+    assert 'value="0000"' in str(wrong["person"])  # shown as typed, not read as an id
