@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -26,7 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from perfcycle.calibration.models import Adjustment, Appeal, AppealStatus, Result
 from perfcycle.cycles.models import Cycle, CycleDeadline, CycleParticipant, Phase
-from perfcycle.evaluation.models import FormStatus, ReviewForm
+from perfcycle.evaluation.models import FormStatus, ReviewForm, ReviewSource
 from perfcycle.evaluation.reviews import PHASE_FOR_SOURCE
 from perfcycle.insights.reach import Reach
 from perfcycle.monitoring.models import ActionItem, CheckIn, CheckInStatus
@@ -265,10 +266,10 @@ def health(*, reach: Reach, cycles: Sequence[Cycle]) -> list[CycleHealth]:
     people = participants.values("employee_id")
     counts: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
 
-    def add(cycle_id: int, employee_id: int, key: str) -> None:
+    def add(cycle_id: int, employee_id: int, key: str, n: int = 1) -> None:
         d = dept.get((cycle_id, employee_id))
         if d is not None:
-            counts[(cycle_id, d)][key] += 1
+            counts[(cycle_id, d)][key] += n
 
     for c_id, e_id in dept:
         add(c_id, e_id, "participants")
@@ -300,18 +301,39 @@ def health(*, reach: Reach, cycles: Sequence[Cycle]) -> list[CycleHealth]:
             "cycle_id", "phase", "due_date"
         )
     }
-    forms = ReviewForm.objects.filter(
-        cycle_id__in=cycle_ids, reviewee_id__in=people, status__in=COUNTED_FORMS
-    ).order_by()
-    for c_id, e_id, source, status, submitted in forms.values_list(
-        "cycle_id", "reviewee_id", "source", "status", "submitted_at"
-    ):
-        add(c_id, e_id, "forms")
-        if status != FormStatus.SUBMITTED or submitted is None:
-            continue
-        due = deadlines.get((c_id, PHASE_FOR_SOURCE.get(source, Phase.MANAGER_REVIEW)))
-        if due is None or timezone.localtime(submitted, tz).date() <= due:
-            add(c_id, e_id, "on_time")
+    # Counted per person in the database: a form is on time when submitted before the
+    # local midnight that ends its deadline's day (600,000 forms' times were read and
+    # converted one by one: 3 of the page's 9 seconds at 100,000 people).
+    on_time = Q(pk__in=[])
+    for c_id in cycle_ids:
+        for phase, sources in _sources_by_phase().items():
+            due = deadlines.get((c_id, phase))
+            if due is None:
+                on_time |= Q(cycle_id=c_id, source__in=sources)
+            else:
+                cutoff = dt.datetime.combine(due + dt.timedelta(days=1), dt.time.min)
+                on_time |= Q(
+                    cycle_id=c_id,
+                    source__in=sources,
+                    submitted_at__lt=timezone.make_aware(cutoff, tz),
+                )
+    forms = (
+        ReviewForm.objects.filter(
+            cycle_id__in=cycle_ids, reviewee_id__in=people, status__in=COUNTED_FORMS
+        )
+        .order_by()
+        .values_list("cycle_id", "reviewee_id")
+        .annotate(
+            n=Count("pk"),
+            in_time=Count(
+                "pk",
+                filter=Q(status=FormStatus.SUBMITTED, submitted_at__isnull=False) & on_time,
+            ),
+        )
+    )
+    for c_id, e_id, n, in_time in forms:
+        add(c_id, e_id, "forms", n)
+        add(c_id, e_id, "on_time", in_time)
     # 4. Results: released, changed in calibration, appealed.
     results = Result.objects.filter(cycle_id__in=cycle_ids, employee_id__in=people).order_by()
     result_key: dict[int, tuple[int, int, str]] = {}
@@ -395,6 +417,14 @@ def health(*, reach: Reach, cycles: Sequence[Cycle]) -> list[CycleHealth]:
                         add(c.pk, e_id, "acted")
     departments = list(Department.objects.in_tree_order().values_list("pk", "name", "path"))
     return [_cycle_table(c, months_in(c, today), reach, counts, departments, dept) for c in cycles]
+
+
+def _sources_by_phase() -> dict[str, list[str]]:
+    """Each review phase and the sources whose forms it asks for (as ``reviews`` says)."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for source in ReviewSource.values:
+        found[PHASE_FOR_SOURCE.get(source, Phase.MANAGER_REVIEW)].append(source)
+    return dict(found)
 
 
 def _object_id(key: str) -> int | None:

@@ -236,6 +236,27 @@ def test_health_page_and_api(company, cycle, as_user):
     assert client.get(f"{API}/cycles/999999/process-health").status_code == 404
 
 
+def test_health_page_shows_a_page_of_departments(company, cycle, as_user, monkeypatch):
+    """A large company's departments a page at a time, its flags the worst first and no
+    more than FLAGS_SHOWN; the whole company's row on every page."""
+    from perfcycle.insights.views import pages
+
+    monkeypatch.setattr(pages, "HEALTH_PAGE_SIZE", 1)
+    monkeypatch.setattr(pages, "FLAGS_SHOWN", 1)
+    client = as_user(company.hr)
+    first = client.get(reverse("insights:health"), {"cycle": cycle.pk})
+    table = first.context["table"]
+    assert len(table.rows) > 1 and len(table.weak) > 1
+    assert list(first.context["page"]) == table.rows[:1]
+    assert first.context["flags"] == table.weak[:1]
+    body = first.content.decode()
+    assert f"Page 1 of {len(table.rows)}" in body and "Whole company" in body
+    assert f"The worst 1 of {len(table.weak)} are listed." in body
+    second = client.get(reverse("insights:health"), {"cycle": cycle.pk, "page": 2})
+    assert list(second.context["page"]) == table.rows[1:2]
+    assert f"cycle={cycle.pk}&amp;page=1" in second.content.decode()
+
+
 def test_unreleased_results_do_not_count_as_appealable(company, cycle):
     Result.objects.filter(cycle=cycle).update(released_at=None)
     (table,) = health.health(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
@@ -138,6 +139,10 @@ def department(request: HttpRequest, department_id: int) -> HttpResponse:
     )
 
 
+HEALTH_PAGE_SIZE = 100
+FLAGS_SHOWN = 100
+
+
 @login_required
 @reading_from_replica()
 def health(request: HttpRequest) -> HttpResponse:
@@ -157,6 +162,13 @@ def health(request: HttpRequest) -> HttpResponse:
     wanted_cycles = recent + ([chosen] if chosen and chosen not in recent else [])
     tables = {t.cycle_id: t for t in health_mod.health(reach=reach, cycles=wanted_cycles)}
     table = tables.get(chosen.pk) if chosen else None
+    # The departments a page at a time (a large company has thousands), the flags the
+    # worst first and no more than FLAGS_SHOWN of them; the counts cover them all.
+    page = Paginator(table.rows if table else [], HEALTH_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
     over_time = [tables[c.pk] for c in recent]
     chart = None
     if over_time:
@@ -176,6 +188,9 @@ def health(request: HttpRequest) -> HttpResponse:
             "cycles": list(reversed(cycles)),
             "cycle": chosen,
             "table": table,
+            "page": page,
+            "query": query.urlencode(),
+            "flags": table.weak[:FLAGS_SHOWN] if table else [],
             "metrics": health_mod.METRICS,
             "over_time": over_time,
             "chart": chart,
