@@ -16,14 +16,42 @@ class DepartmentNode:
     department: Department
     member_count: int
     children: list[DepartmentNode] = field(default_factory=list)
+    total: int = 0  # active people in it and below
+    more: int = 0  # sub-departments not shown in the chart (its page lists them)
 
     @property
     def total_count(self) -> int:
-        return self.member_count + sum(child.total_count for child in self.children)
+        return self.total
+
+
+ORG_CHART_SHOWN = 300
+"""Departments the org chart shows: as many whole levels of the tree as fit (a company of
+13,000 departments made a 3.9 MB page); each department cut off below says how many
+sub-departments its own page lists."""
+
+
+def _totals(node: DepartmentNode) -> int:
+    node.total = node.member_count + sum(_totals(child) for child in node.children)
+    return node.total
+
+
+def _cut(roots: list[DepartmentNode], shown: int) -> None:
+    """Keep the first levels of the forest that hold ``shown`` departments or fewer
+    (always the first); below them, only the number of sub-departments."""
+    level, count = roots, len(roots)
+    while level:
+        below = [child for node in level for child in node.children]
+        if count + len(below) > shown:
+            for node in level:
+                node.more, node.children = len(node.children), []
+            return
+        count += len(below)
+        level = below
 
 
 def department_tree() -> list[DepartmentNode]:
-    """All departments as a forest with active member counts, in one query."""
+    """The departments as a forest with active member counts (of each and of all below
+    it), in one query; cut below ``ORG_CHART_SHOWN`` departments (``_cut``)."""
     departments = (
         Department.objects.select_related("head")
         .annotate(member_count=Count("members", filter=Q(members__status=EmployeeStatus.ACTIVE)))
@@ -39,6 +67,9 @@ def department_tree() -> list[DepartmentNode]:
     for node in nodes.values():
         node.children.sort(key=lambda n: n.department.name)
     roots.sort(key=lambda n: n.department.name)
+    for root in roots:
+        _totals(root)
+    _cut(roots, ORG_CHART_SHOWN)
     return roots
 
 

@@ -39,3 +39,30 @@ def test_the_employee_search_finds_each_field_and_postgresql_can_use_its_trigram
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "employee_search_trgm" in plan
+
+
+def test_a_large_org_chart_shows_its_first_levels(company, monkeypatch, as_user):
+    """Beyond ORG_CHART_SHOWN departments the chart keeps the whole levels that fit; each
+    department cut off below says how many sub-departments its page lists, and the head
+    counts still cover everyone below."""
+    from perfcycle.org import selectors
+    from tests.factories import DepartmentFactory, EmployeeFactory
+
+    team = DepartmentFactory(code="SALES-N", name="Sales North", parent=company.sales)
+    EmployeeFactory(department=team)
+    full = selectors.department_tree()
+    (root,) = full
+    assert [n.department for n in root.children] == [company.other, company.sales]
+    monkeypatch.setattr(selectors, "ORG_CHART_SHOWN", 3)  # the root and its two children
+    (cut,) = selectors.department_tree()
+    other, sales = cut.children
+    assert (sales.children, sales.more, other.more) == ([], 1, 0)
+    assert (cut.total_count, sales.total_count) == (
+        root.total_count,
+        full[0].children[1].total_count,
+    )
+    page = as_user(company.hr).get("/org/").content.decode()
+    assert "Sales North" not in page and "1 sub-department" in page
+    monkeypatch.setattr(selectors, "ORG_CHART_SHOWN", 1)  # the first level always shows
+    (only,) = selectors.department_tree()
+    assert (only.children, only.more) == ([], 2)
