@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from perfcycle.org.fields import PersonField
+from perfcycle.org.fields import DepartmentField, PersonField
 from perfcycle.org.models import Department, Employee, EmployeeStatus
 
 STALE_FORM = _("This form is out of date. Reload the page and make your change again.")
@@ -38,7 +38,7 @@ class VersionForm(forms.Form):
 class DepartmentForm(VersionForm):
     code = forms.CharField(label=_("Code"), max_length=32)
     name = forms.CharField(label=_("Name"), max_length=120)
-    parent = forms.ModelChoiceField(
+    parent = DepartmentField(
         label=_("Parent department"), queryset=Department.objects.order_by("path"), required=False
     )
     head = PersonField(
@@ -80,7 +80,7 @@ class EmployeeForm(VersionForm):
     hire_date = forms.DateField(
         label=_("Hire date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    department = forms.ModelChoiceField(
+    department = DepartmentField(
         label=_("Department"), queryset=Department.objects.order_by("path"), required=False
     )
     manager_number = forms.CharField(

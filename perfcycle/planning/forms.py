@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from perfcycle.cycles import phases
 from perfcycle.cycles.models import Cycle
+from perfcycle.org.fields import DepartmentField
 from perfcycle.org.forms import VersionForm
 from perfcycle.org.models import Department, Employee
 from perfcycle.planning.models import Goal, GoalKind, Indicator, OwnerType
@@ -225,7 +226,7 @@ class IndicatorPickForm(forms.Form):
 
 
 class DepartmentChoiceForm(forms.Form):
-    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none())
+    department = DepartmentField(label=_("Department"), queryset=Department.objects.none())
 
     def __init__(self, *args: Any, departments: QuerySet[Department], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -357,7 +358,7 @@ class AssignForm(forms.Form):
     """Step one of assigning an indicator: the cycle, who, and the common target."""
 
     cycle = forms.ModelChoiceField(label=_("Cycle"), queryset=Cycle.objects.none())
-    department = forms.ModelChoiceField(
+    department = DepartmentField(
         label=_("Department (with sub-departments)"),
         queryset=Department.objects.order_by("path"),
         required=False,

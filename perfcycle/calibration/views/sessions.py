@@ -30,13 +30,14 @@ from perfcycle.charts import svg
 from perfcycle.core.errors import Conflict, DomainError
 from perfcycle.core.forms import add_domain_error
 from perfcycle.cycles.models import Cycle
+from perfcycle.org.fields import DepartmentField
 from perfcycle.org.models import Department, Employee
 
 
 class SessionForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
     scope = forms.ChoiceField(label=gettext_lazy("Scope"), choices=SessionScope.choices)
-    department = forms.ModelChoiceField(
+    department = DepartmentField(
         label=gettext_lazy("Department (with its sub-departments)"),
         queryset=Department.objects.order_by("path"),
         required=False,

@@ -6,7 +6,7 @@ import pytest
 from django import forms
 
 from perfcycle.org import fields
-from perfcycle.org.fields import PersonField, PersonNumberInput
+from perfcycle.org.fields import CodeInput, PersonField
 from perfcycle.org.models import Employee
 from tests.factories import EmployeeFactory
 
@@ -33,11 +33,11 @@ def test_a_short_list_is_a_list(company, people):
 
 
 def test_a_long_list_is_a_box_for_the_number(company, people, monkeypatch):
-    monkeypatch.setattr(fields, "LISTED_PEOPLE", 1)
+    monkeypatch.setattr(fields, "LISTED", 1)
     form = Choose(initial={"person": company.direct.pk}, people=people)
     html = str(form["person"])
     assert "<select" not in html and company.direct.name not in html
-    assert isinstance(form.fields["person"].widget, PersonNumberInput)
+    assert isinstance(form.fields["person"].widget, CodeInput)
     assert f'value="{company.direct.employee_number}"' in html  # the initial id, as a number
     link = Choose(initial={"person": str(company.direct.pk)}, people=people)  # ?employee=
     assert f'value="{company.direct.employee_number}"' in str(link["person"])
@@ -52,7 +52,7 @@ def test_a_long_list_is_a_box_for_the_number(company, people, monkeypatch):
 
 
 def test_a_number_of_digits_is_a_number_not_an_id(company, people, monkeypatch):
-    monkeypatch.setattr(fields, "LISTED_PEOPLE", 1)
+    monkeypatch.setattr(fields, "LISTED", 1)
     digits = EmployeeFactory(employee_number=str(company.indirect.pk))
     both = Employee.objects.filter(pk__in=[company.indirect.pk, digits.pk])
     bound = Choose({"person": str(company.indirect.pk)}, people=both)
@@ -60,3 +60,20 @@ def test_a_number_of_digits_is_a_number_not_an_id(company, people, monkeypatch):
     wrong = Choose({"person": "0000"}, people=both)
     assert not wrong.is_valid()
     assert 'value="0000"' in str(wrong["person"])  # shown as typed, not read as an id
+
+
+def test_a_department_beyond_the_list_is_typed_as_its_code(company, monkeypatch):
+    from perfcycle.org.fields import DepartmentField
+    from perfcycle.org.models import Department
+
+    class Place(forms.Form):
+        department = DepartmentField(queryset=Department.objects.order_by("path"))
+
+    assert "<select" in str(Place()["department"])
+    monkeypatch.setattr(fields, "LISTED", 2)  # three departments
+    form = Place(initial={"department": company.sales.pk})
+    assert f'value="{company.sales.code}"' in str(form["department"])
+    bound = Place({"department": company.other.code})
+    assert bound.is_valid() and bound.cleaned_data["department"] == company.other
+    wrong = Place({"department": "NOPE"})
+    assert not wrong.is_valid() and "NOPE" in wrong.errors["department"][0]
