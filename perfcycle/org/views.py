@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from perfcycle.access.policy import Action, get_visible_or_404, may, require
@@ -19,6 +21,7 @@ from perfcycle.core.forms import add_domain_error
 from perfcycle.imports.models import ImportFile, ImportStatus
 from perfcycle.imports.services import Runner, import_file_apply, import_file_check
 from perfcycle.org import imports, selectors, services
+from perfcycle.org.fields import DepartmentField
 from perfcycle.org.forms import DepartmentForm, EmployeeForm, ImportForm, LoginForm
 from perfcycle.org.models import Department, Employee, EmployeeStatus
 
@@ -113,6 +116,15 @@ def department_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
     return render(request, "org/department_form.html", {"form": form, "department": department})
 
 
+class DepartmentFilter(forms.Form):
+    department = DepartmentField(
+        label=gettext_lazy("Department"),
+        queryset=Department.objects.order_by("path"),
+        required=False,
+        empty_label=gettext_lazy("All"),
+    )
+
+
 @login_required
 def employee_list(request: HttpRequest) -> HttpResponse:
     require(request, Action.EMPLOYEE_LIST)
@@ -120,13 +132,9 @@ def employee_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", EmployeeStatus.ACTIVE)
     if status not in {"", *EmployeeStatus.values}:
         status = EmployeeStatus.ACTIVE
-    department = None
-    if request.GET.get("department"):
-        department = (
-            Department.objects.filter(pk=request.GET["department"]).first()
-            if request.GET["department"].isdigit()
-            else None
-        )
+    # A list of departments, or beyond DepartmentField's limit a box for the code.
+    filters = DepartmentFilter(request.GET or None)
+    department = filters.cleaned_data["department"] if filters.is_valid() else None
     qs = selectors.employee_list(
         user=request.user, search=search, department=department, status=status
     )
@@ -142,7 +150,7 @@ def employee_list(request: HttpRequest) -> HttpResponse:
             "search": search,
             "status": status,
             "department": department,
-            "departments": Department.objects.order_by("path"),
+            "filters": filters,
             "statuses": EmployeeStatus.choices,
             "can_create": may(request.user, Action.EMPLOYEE_CREATE),
         },

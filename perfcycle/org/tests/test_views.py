@@ -332,6 +332,19 @@ def test_employee_list_filters(company, as_user):
     assert "Lena Left" not in listed_names(response)
 
 
+def test_employee_list_filters_by_department_code_beyond_the_list(company, as_user, monkeypatch):
+    """With more departments than a list holds, the filter takes the department's code."""
+    monkeypatch.setattr("perfcycle.org.fields.LISTED", 1)
+    hr = as_user(company.hr)
+    response = hr.get("/org/people/", {"department": company.sales.code})
+    assert listed_names(response) == {"Mia Manager", "Dan Direct", "Ivy Indirect"}
+    assert "<select" not in text(response).split('name="department"')[0][-200:]
+    assert f'value="{company.sales.code}"' in text(response)
+    unknown = hr.get("/org/people/", {"department": "NOPE"})
+    assert "No department with code NOPE can be chosen here." in text(unknown)
+    assert "Sam Stranger" in listed_names(unknown)  # no filter: everyone
+
+
 def test_employee_list_pages_keep_the_filters_once(company, as_user):
     for _ in range(55):
         EmployeeFactory(department=company.sales)
