@@ -388,3 +388,27 @@ def test_coaching_pages_are_in_chinese(company, as_user, checkin, cycle):
         if left:
             problems[url] = left
     assert problems == {}, sorted(problems.items())
+
+
+def test_the_observation_form_offers_the_chosen_persons_goals(company, as_user, cycle, monkeypatch):
+    """The goal list is the chosen person's (from a link's id, or as posted: an id, or an
+    employee number when there are too many people to list), whatever their place in the
+    cycle; without a choice, everyone's first goals."""
+    from tests.factories import GoalFactory
+
+    dans = GoalFactory(cycle=cycle, employee=company.direct, title="Dan's own goal")
+    ivys = GoalFactory(cycle=cycle, employee=company.indirect, title="Ivy's own goal")
+    manager = as_user(company.user("manager"))
+
+    def offered(response) -> set[int]:
+        choices = response.context["form"].fields["goal_id"].widget.choices
+        return {pk for pk, _label in choices if pk}
+
+    assert offered(manager.get("/monitor/observations/new/")) >= {dans.pk, ivys.pk}
+    linked = manager.get(f"/monitor/observations/new/?employee={company.indirect.pk}")
+    assert offered(linked) == {ivys.pk}
+    bad = {"employee": company.indirect.pk, "occurred_on": "not a date", "kind": "positive"}
+    assert offered(manager.post("/monitor/observations/new/", bad)) == {ivys.pk}
+    monkeypatch.setattr("perfcycle.org.fields.LISTED", 1)
+    typed = {**bad, "employee": company.direct.employee_number}
+    assert offered(manager.post("/monitor/observations/new/", typed)) == {dans.pk}

@@ -122,6 +122,9 @@ class ObservationForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["employee"].queryset = people  # type: ignore[attr-defined]
+        self.offer_goals(goals)
+
+    def offer_goals(self, goals: list[Any]) -> None:
         self.fields["goal_id"].widget.choices = [("", "—")] + [  # type: ignore[attr-defined]
             (g.pk, f"{g.employee.name}: {g.title}") for g in goals
         ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -56,20 +57,29 @@ def observation_list(request: HttpRequest) -> HttpResponse:
 def observation_create(request: HttpRequest) -> HttpResponse:
     people = observable_people(request.user)
     cycle = Cycle.objects.current()
-    employee_pk = request.POST.get("employee") or request.GET.get("employee")
-    goals = list(
-        Goal.objects.filter(employee__in=people, cycle=cycle).select_related("employee")[:500]
-        if cycle is not None
-        else []
-    )
-    if employee_pk and str(employee_pk).isdigit():
-        goals = [g for g in goals if g.employee_id == int(employee_pk)]
+    employee_pk = request.GET.get("employee")  # a link's: an id
     form = ObservationForm(
         posted(request),
         people=people,
-        goals=goals,
+        goals=[],
         initial={"employee": employee_pk, "occurred_on": timezone.localdate()},
     )
+    # The goals offered: the chosen person's (as posted: an id, or an employee number
+    # when there are too many people to list), else the first 500 of everyone's, read
+    # in the order of the (cycle, employee) index rather than sorted whole.
+    goals = Goal.objects.none()
+    if cycle is not None:
+        goals = Goal.objects.filter(employee__in=people, cycle=cycle).order_by("employee_id", "id")
+    try:
+        if request.method == "POST":
+            chosen = form.fields["employee"].clean(request.POST.get("employee"))
+        else:
+            chosen = people.filter(pk=int(employee_pk)).first() if employee_pk else None
+    except (ValidationError, ValueError):
+        chosen = None
+    if chosen is not None:
+        goals = goals.filter(employee=chosen)
+    form.offer_goals(list(goals.select_related("employee")[:500]))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         employee = data["employee"]
