@@ -445,17 +445,12 @@ def test_weights_sent_from_a_stale_read_are_refused(company, cycle, as_user):
     dan, manager = as_user(company.user("direct")), as_user(company.user("manager"))
     path = f"/sheets/{a.sheet_id}"
 
+    def put(read: dict[str, Any]) -> Any:
+        weights = {str(a.pk): 70, str(b.pk): 30}
+        return call(dan, "put", f"{path}/weights", {"version": read["version"], "weights": weights})
+
     def stale_put(read: dict[str, Any]) -> None:
-        body = error(
-            call(
-                dan,
-                "put",
-                f"{path}/weights",
-                {"version": read["version"], "weights": {str(a.pk): 70, str(b.pk): 30}},
-            ),
-            409,
-        )
-        assert body["code"] == "conflict"
+        assert error(put(read), 409)["code"] == "conflict"
 
     read = ok(dan.get(f"/api/v1{path}"))
     b.refresh_from_db()
@@ -473,16 +468,7 @@ def test_weights_sent_from_a_stale_read_are_refused(company, cycle, as_user):
         D(50),
     ]
     # Read afresh, the same change goes through.
-    read = ok(dan.get(f"/api/v1{path}"))
-    done = ok(
-        call(
-            dan,
-            "put",
-            f"{path}/weights",
-            {"version": read["version"], "weights": {str(a.pk): 70, str(b.pk): 30}},
-        )
-    )
-    assert done["weight_total"] == "100.00"
+    assert ok(put(ok(dan.get(f"/api/v1{path}"))))["weight_total"] == "100.00"
 
 
 def test_agreement_then_a_target_change_needs_a_new_acknowledgement(company, cycle, as_user):
