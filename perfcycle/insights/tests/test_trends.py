@@ -200,3 +200,19 @@ def test_home_page_links(company, team, as_user):
     mgr = as_user(company.user("manager")).get(reverse("insights:home")).content
     assert reverse("insights:person", args=[team[0]["A"].pk]).encode() in mgr
     assert reverse("insights:department", args=[company.other.pk]).encode() not in mgr
+
+
+def test_home_page_lists_departments_a_page_at_a_time(company, as_user, monkeypatch):
+    """HR's list is every department: in tree order, DEPARTMENTS_PAGE_SIZE to a page."""
+    from perfcycle.insights.views import pages
+    from perfcycle.org.models import Department
+
+    monkeypatch.setattr(pages, "DEPARTMENTS_PAGE_SIZE", 2)
+    hr = as_user(company.hr)
+    everyone = list(Department.objects.in_tree_order())
+    seen = []
+    for number in (1, 2):
+        response = hr.get(reverse("insights:home"), {"page": number})
+        seen += response.context["departments"]
+    assert seen == everyone and len(everyone) == 3
+    assert "Page 2 of 2" in response.content.decode()

@@ -33,15 +33,22 @@ from perfcycle.org.models import Department, Employee
 OVER_TIME = 6  # cycles in the company chart on the health page
 
 
+DEPARTMENTS_PAGE_SIZE = 300
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     me = acting_employee(request.user)
     trend_reach = reach_for(request.user, Action.TREND_DEPARTMENT_VIEW)
     departments: list[Department] = []
     line: list[Employee] = []
+    page = None
     if trend_reach is not None:
         paths = line_department_paths(trend_reach)
-        departments = list(trends.visible_departments(trend_reach, paths))
+        # In tree order, DEPARTMENTS_PAGE_SIZE at a time (HR's list is every department).
+        page = Paginator(trends.visible_departments(trend_reach, paths), DEPARTMENTS_PAGE_SIZE)
+        page = page.get_page(request.GET.get("page"))
+        departments = list(page.object_list)
     if me is not None and not is_hr(request.user):
         line = list(
             scope(request.user, Action.TREND_PERSON_VIEW, Employee.objects.active())
@@ -55,6 +62,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "me": me,
             "departments": departments,
+            "page": page,
             "line": line,
             "hr": is_hr(request.user),
             "health": reach_for(request.user, Action.PROCESS_HEALTH_VIEW) is not None,
