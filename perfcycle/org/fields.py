@@ -9,6 +9,7 @@ same choices.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -122,3 +123,94 @@ class DepartmentField(ChoiceByCodeField):
     default_error_messages = {
         "unknown_code": _("No department with code %(code)s can be chosen here."),
     }
+
+
+_SEPARATORS = re.compile(r"[\s,;，；、]+")
+
+
+class CodesInput(forms.Textarea):
+    """The box for several employee numbers (shown instead of the list)."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs={"rows": "3", "autocomplete": "off", **(attrs or {})})
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, list | tuple):
+            return " ".join(str(v) for v in value)
+        return super().format_value(value)
+
+
+class PeopleField(forms.ModelMultipleChoiceField):
+    """Several employees from ``queryset``: ticked in a list while it holds at most
+    ``LISTED`` people, else typed as employee numbers (separated by spaces, commas,
+    semicolons or lines). Either way each is one of ``queryset``, or the field names
+    the numbers it cannot take."""
+
+    default_error_messages = {
+        **forms.ModelMultipleChoiceField.default_error_messages,
+        "unknown_codes": _("No one with these employee numbers can be chosen here: %(codes)s."),
+    }
+
+    def __init__(self, queryset: QuerySet[Any] | None, **kwargs: Any) -> None:
+        self._typed: bool | None = None
+        super().__init__(queryset, **kwargs)
+
+    def _set_queryset(self, queryset: QuerySet[Any] | None) -> None:
+        super()._set_queryset(queryset)
+        self._typed = None
+
+    queryset = property(forms.ModelMultipleChoiceField._get_queryset, _set_queryset)
+    typed = ChoiceByCodeField.typed
+
+    def get_bound_field(self, form: forms.BaseForm, field_name: str) -> Any:
+        if self.typed and not isinstance(self.widget, CodesInput):
+            widget = CodesInput(attrs={k: v for k, v in self.widget.attrs.items() if k != "size"})
+            widget.is_required = self.required
+            self.widget = widget
+        return super().get_bound_field(form, field_name)
+
+    def prepare_value(self, value: Any) -> Any:
+        if not self.typed:
+            return super().prepare_value(value)
+        if isinstance(value, _Typed):
+            return value
+        if not value:
+            return ""
+        values = value if isinstance(value, list | tuple) else [value]
+        if all(isinstance(v, Model) for v in values):
+            return " ".join(v.employee_number for v in values)
+        ids = [int(v) for v in values if isinstance(v, int) or str(v).isdigit()]
+        numbers = dict(
+            self.queryset.model._default_manager.filter(pk__in=ids).values_list(  # type: ignore[union-attr]
+                "pk", "employee_number"
+            )
+        )
+        return " ".join(numbers[i] for i in ids if i in numbers)
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        data = super().bound_data(data, initial)
+        return _Typed(data) if self.typed and isinstance(data, str) else data
+
+    def clean(self, value: Any) -> Any:
+        if not self.typed:
+            return super().clean(value)
+        codes = [c for c in _SEPARATORS.split(str(value or "")) if c]
+        if not codes:
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return self.queryset.none()  # type: ignore[union-attr]
+        found = self.queryset.filter(employee_number__in=codes)  # type: ignore[union-attr]
+        known = set(found.values_list("employee_number", flat=True))
+        unknown = [c for c in dict.fromkeys(codes) if c not in known]
+        if unknown:
+            raise ValidationError(
+                self.error_messages["unknown_codes"],
+                code="unknown_codes",
+                params={"codes": ", ".join(unknown)},
+            )
+        return found
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        if not self.typed:
+            return super().has_changed(initial, data)
+        return str(self.prepare_value(initial) or "") != str(data or "").strip()

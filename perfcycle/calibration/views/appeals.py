@@ -24,6 +24,7 @@ from perfcycle.calibration.distribution import grade_codes
 from perfcycle.calibration.models import Appeal, AppealAttachment, AppealStatus, Result
 from perfcycle.core.errors import DomainError
 from perfcycle.core.forms import add_domain_error
+from perfcycle.org.fields import PeopleField
 from perfcycle.org.models import Employee
 
 
@@ -67,7 +68,7 @@ class RouteForm(forms.Form):
     skip_level = forms.BooleanField(
         label=gettext_lazy("The skip-level manager reviews it"), required=False
     )
-    committee = forms.ModelMultipleChoiceField(
+    committee = PeopleField(
         label=gettext_lazy("Appeal committee"),
         queryset=Employee.objects.none(),
         required=False,

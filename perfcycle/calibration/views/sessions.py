@@ -30,7 +30,7 @@ from perfcycle.charts import svg
 from perfcycle.core.errors import Conflict, DomainError
 from perfcycle.core.forms import add_domain_error
 from perfcycle.cycles.models import Cycle
-from perfcycle.org.fields import DepartmentField
+from perfcycle.org.fields import DepartmentField, PeopleField
 from perfcycle.org.models import Department, Employee
 
 
@@ -43,7 +43,7 @@ class SessionForm(forms.Form):
         required=False,
     )
     level = forms.CharField(label=gettext_lazy("Job level"), max_length=32, required=False)
-    calibrators = forms.ModelMultipleChoiceField(
+    calibrators = PeopleField(
         label=gettext_lazy("Calibrators"),
         queryset=Employee.objects.active().order_by("name"),
         widget=forms.SelectMultiple(attrs={"size": 8}),

@@ -77,3 +77,29 @@ def test_a_department_beyond_the_list_is_typed_as_its_code(company, monkeypatch)
     assert bound.is_valid() and bound.cleaned_data["department"] == company.other
     wrong = Place({"department": "NOPE"})
     assert not wrong.is_valid() and "NOPE" in wrong.errors["department"][0]
+
+
+def test_several_people_beyond_the_list_are_typed_as_numbers(company, people, monkeypatch):
+    from perfcycle.org.fields import CodesInput, PeopleField
+
+    class Pick(forms.Form):
+        who = PeopleField(queryset=Employee.objects.none(), required=False)
+
+        def __init__(self, *args, people, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fields["who"].queryset = people
+
+    assert "<select" in str(Pick(people=people)["who"])
+    monkeypatch.setattr(fields, "LISTED", 1)
+    form = Pick(initial={"who": [company.direct.pk, company.indirect.pk]}, people=people)
+    html = str(form["who"])
+    assert isinstance(form.fields["who"].widget, CodesInput) and "<textarea" in html
+    assert f"{company.direct.employee_number} {company.indirect.employee_number}" in html
+    numbers = f"{company.direct.employee_number}，{company.indirect.employee_number}\n"
+    bound = Pick({"who": numbers}, people=people)
+    assert bound.is_valid()
+    assert set(bound.cleaned_data["who"]) == {company.direct, company.indirect}
+    wrong = Pick({"who": f"{company.direct.employee_number} X1 X1"}, people=people)
+    assert not wrong.is_valid() and wrong.errors["who"][0].endswith(": X1.")
+    empty = Pick({"who": " "}, people=people)
+    assert empty.is_valid() and list(empty.cleaned_data["who"]) == []
