@@ -348,9 +348,11 @@ def counts(django_db_setup, django_db_blocker) -> dict[tuple[str, int], tuple[in
 
     measured: dict[tuple[str, int], list[int]] = {}
     # The alignment tree lists the personal goals one by one up to a limit (then counts
-    # them under their parents): measured here listing all of the large team's.
-    listing = mock.patch("perfcycle.planning.selectors.ALIGNMENT_LISTED", 10**6)
-    with listing, django_db_blocker.unblock(), transaction.atomic():
+    # them under their parents), and forms list the people to choose up to a limit (then
+    # take employee numbers): measured here listing all of the large team.
+    tree = mock.patch("perfcycle.planning.selectors.ALIGNMENT_LISTED", 10**6)
+    choices = mock.patch("perfcycle.org.fields.LISTED", 10**6)
+    with tree, choices, django_db_blocker.unblock(), transaction.atomic():
         company = make_company()
         world = build_world(company)
         clients = {viewer: client_for(company.user(viewer)) for viewer in VIEWERS}
