@@ -24,7 +24,7 @@ BUDGET = {
     "home": 30,  # a dashboard per role; no cycles here (dashboards/tests count them)
     "org_chart": 5,
     "department": 10,
-    "employees": 7,
+    "employees": 8,  # +1: the department filter counts the departments (list or code box)
     "employee": 9,
     "audit": 7,
 }
