@@ -34,27 +34,26 @@ class CodeInput(forms.TextInput):
         super().__init__(attrs={"autocomplete": "off", "maxlength": "32", **(attrs or {})})
 
 
-class ChoiceByCodeField(forms.ModelChoiceField):
-    """One of ``queryset``: chosen from a list while it holds at most ``LISTED`` choices,
-    else typed as its ``code`` (a unique field). Either way the value is one of
-    ``queryset``, or the field says why not."""
+class _TypedWhenLong:
+    """What the one-choice and the several-choices fields share: counting the choices
+    (once per queryset), and beyond ``LISTED`` swapping the list for ``box``, whose
+    text is kept as typed."""
 
-    code = ""  # the field typed in the box
-    default_error_messages = {"unknown_code": ""}
+    box: type[forms.Widget] = forms.TextInput
 
     def __init__(self, queryset: QuerySet[Any] | None, **kwargs: Any) -> None:
         self._typed: bool | None = None
-        super().__init__(queryset, **kwargs)
+        super().__init__(queryset, **kwargs)  # type: ignore[call-arg]
 
     def _set_queryset(self, queryset: QuerySet[Any] | None) -> None:
-        super()._set_queryset(queryset)
+        super()._set_queryset(queryset)  # type: ignore[misc]
         self._typed = None  # the new choices are counted when it matters
 
     queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
 
     @property
     def typed(self) -> bool:
-        """Too many choices to list: the code is typed (one query, counting no more than
+        """Too many choices to list: they are typed (one query, counting no more than
         one past the limit)."""
         if self._typed is None:
             qs = self.queryset
@@ -62,11 +61,31 @@ class ChoiceByCodeField(forms.ModelChoiceField):
         return self._typed
 
     def get_bound_field(self, form: forms.BaseForm, field_name: str) -> Any:
-        if self.typed and not isinstance(self.widget, CodeInput):
-            widget = CodeInput(attrs=dict(self.widget.attrs))
-            widget.is_required = self.required
-            self.widget = widget
-        return super().get_bound_field(form, field_name)
+        widget = self.widget  # type: ignore[attr-defined]
+        if self.typed and not isinstance(widget, self.box):
+            box = self.box(attrs={k: v for k, v in widget.attrs.items() if k != "size"})
+            box.is_required = self.required  # type: ignore[attr-defined]
+            self.widget = box
+        return super().get_bound_field(form, field_name)  # type: ignore[misc]
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        data = super().bound_data(data, initial)  # type: ignore[misc]
+        return _Typed(data) if self.typed and isinstance(data, str) else data
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        if not self.typed:
+            return super().has_changed(initial, data)  # type: ignore[misc]
+        return str(self.prepare_value(initial) or "") != str(data or "").strip()  # type: ignore[attr-defined]
+
+
+class ChoiceByCodeField(_TypedWhenLong, forms.ModelChoiceField):
+    """One of ``queryset``: chosen from a list while it holds at most ``LISTED`` choices,
+    else typed as its ``code`` (a unique field). Either way the value is one of
+    ``queryset``, or the field says why not."""
+
+    box = CodeInput
+    code = ""  # the field typed in the box
+    default_error_messages = {"unknown_code": ""}
 
     def prepare_value(self, value: Any) -> Any:
         if not self.typed:
@@ -84,10 +103,6 @@ class ChoiceByCodeField(forms.ModelChoiceField):
             return found[0] if found else ""
         return value
 
-    def bound_data(self, data: Any, initial: Any) -> Any:
-        data = super().bound_data(data, initial)
-        return _Typed(data) if self.typed and isinstance(data, str) else data
-
     def to_python(self, value: Any) -> Any:
         if not self.typed:
             return super().to_python(value)
@@ -100,11 +115,6 @@ class ChoiceByCodeField(forms.ModelChoiceField):
                 self.error_messages["unknown_code"], code="unknown_code", params={"code": code}
             )
         return found
-
-    def has_changed(self, initial: Any, data: Any) -> bool:
-        if not self.typed:
-            return super().has_changed(initial, data)
-        return str(self.prepare_value(initial) or "") != str(data or "").strip()
 
 
 class PersonField(ChoiceByCodeField):
@@ -140,34 +150,17 @@ class CodesInput(forms.Textarea):
         return super().format_value(value)
 
 
-class PeopleField(forms.ModelMultipleChoiceField):
+class PeopleField(_TypedWhenLong, forms.ModelMultipleChoiceField):
     """Several employees from ``queryset``: ticked in a list while it holds at most
     ``LISTED`` people, else typed as employee numbers (separated by spaces, commas,
     semicolons or lines). Either way each is one of ``queryset``, or the field names
     the numbers it cannot take."""
 
+    box = CodesInput
     default_error_messages = {
         **forms.ModelMultipleChoiceField.default_error_messages,
         "unknown_codes": _("No one with these employee numbers can be chosen here: %(codes)s."),
     }
-
-    def __init__(self, queryset: QuerySet[Any] | None, **kwargs: Any) -> None:
-        self._typed: bool | None = None
-        super().__init__(queryset, **kwargs)
-
-    def _set_queryset(self, queryset: QuerySet[Any] | None) -> None:
-        super()._set_queryset(queryset)
-        self._typed = None
-
-    queryset = property(forms.ModelMultipleChoiceField._get_queryset, _set_queryset)
-    typed = ChoiceByCodeField.typed
-
-    def get_bound_field(self, form: forms.BaseForm, field_name: str) -> Any:
-        if self.typed and not isinstance(self.widget, CodesInput):
-            widget = CodesInput(attrs={k: v for k, v in self.widget.attrs.items() if k != "size"})
-            widget.is_required = self.required
-            self.widget = widget
-        return super().get_bound_field(form, field_name)
 
     def prepare_value(self, value: Any) -> Any:
         if not self.typed:
@@ -187,10 +180,6 @@ class PeopleField(forms.ModelMultipleChoiceField):
         )
         return " ".join(numbers[i] for i in ids if i in numbers)
 
-    def bound_data(self, data: Any, initial: Any) -> Any:
-        data = super().bound_data(data, initial)
-        return _Typed(data) if self.typed and isinstance(data, str) else data
-
     def clean(self, value: Any) -> Any:
         if not self.typed:
             return super().clean(value)
@@ -209,8 +198,3 @@ class PeopleField(forms.ModelMultipleChoiceField):
                 params={"codes": ", ".join(unknown)},
             )
         return found
-
-    def has_changed(self, initial: Any, data: Any) -> bool:
-        if not self.typed:
-            return super().has_changed(initial, data)
-        return str(self.prepare_value(initial) or "") != str(data or "").strip()
