@@ -41,7 +41,7 @@ from perfcycle.imports.bulk import fetch_rows
 from perfcycle.org.models import Employee
 from perfcycle.planning.models import Goal, GoalKind, KeyResult, Milestone, OwnerType
 from perfcycle.planning.scoring import Aggregation
-from perfcycle.planning.selectors import goal_progress
+from perfcycle.planning.selectors import NOTHING, Loaded, goal_progress
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -237,16 +237,6 @@ def team_participants(
     return qs
 
 
-class _Loaded(tuple):  # type: ignore[type-arg]
-    """Rows loaded beforehand, read like a prefetched relation (``.all()``)."""
-
-    def all(self) -> _Loaded:
-        return self
-
-
-_NOTHING = _Loaded()  # what a KPI goal has: shared, and a tuple cannot be added to
-
-
 @dataclass(eq=False)
 class PaceGoal:
     """What team pace reads of a goal, without a model instance (a department head's line
@@ -269,8 +259,8 @@ class PaceGoal:
     indicator_id: int | None
     indicator_name: str | None
     cycle: Cycle
-    key_results: _Loaded = _NOTHING
-    milestones: _Loaded = _NOTHING
+    key_results: Loaded = NOTHING
+    milestones: Loaded = NOTHING
 
     standard = Goal.standard  # the goal's own scoring standard, the same rule
 
@@ -318,9 +308,9 @@ def team_goals(cycle: Cycle, employees: Any) -> list[PaceGoal]:
     for m in Milestone.objects.filter(goal__in=others).order_by("goal_id", "due_date", "id"):
         milestones[m.goal_id].append(m)
     for goal_id, rows in key_results.items():
-        by_pk[goal_id].key_results = _Loaded(rows)
+        by_pk[goal_id].key_results = Loaded(rows)
     for goal_id, rows in milestones.items():
-        by_pk[goal_id].milestones = _Loaded(rows)
+        by_pk[goal_id].milestones = Loaded(rows)
     return found
 
 

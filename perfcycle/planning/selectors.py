@@ -152,9 +152,8 @@ def alignment_tree(user: Any, cycle: Cycle, *, listed: int | None = None) -> Ali
     listed = ALIGNMENT_LISTED if listed is None else listed
     visible = visible_goals(user, cycle)
     personal = visible.filter(owner_type=OwnerType.EMPLOYEE)
-    count = personal.order_by()[
-        : listed + 1
-    ].count()  # enough to tell: a whole company's takes 90 ms
+    # Counted only as far as it tells (a whole company's count takes 90 ms).
+    count = personal.order_by()[: listed + 1].count()
     shown = (  # as a list: the (cycle, owner type) index finds them
         visible
         if count <= listed
@@ -178,11 +177,15 @@ def alignment_tree(user: Any, cycle: Cycle, *, listed: int | None = None) -> Ali
     return Alignment(roots, count, count <= listed, listed)
 
 
-class _Loaded(list):  # type: ignore[type-arg]
-    """Rows read beforehand, read like a prefetched relation (``.all()``)."""
+class Loaded(tuple):  # type: ignore[type-arg]
+    """Rows read beforehand, read like a prefetched relation (``.all()``): what
+    ``goal_progress`` reads of a goal read without its model's prefetching."""
 
-    def all(self) -> _Loaded:
+    def all(self) -> Loaded:
         return self
+
+
+NOTHING = Loaded()  # what a KPI goal has: shared, and a tuple cannot be added to
 
 
 def _progress_goals(goals: QuerySet[Goal]) -> list[Goal]:
@@ -196,8 +199,8 @@ def _progress_goals(goals: QuerySet[Goal]) -> list[Goal]:
         )
     )  # fmt: skip
     others = goals.exclude(kind=GoalKind.KPI).values("pk")
-    key_results: dict[int, _Loaded] = defaultdict(_Loaded)
-    milestones: dict[int, _Loaded] = defaultdict(_Loaded)
+    key_results: dict[int, list[KeyResult]] = defaultdict(list)
+    milestones: dict[int, list[Milestone]] = defaultdict(list)
     if any(g.kind != GoalKind.KPI for g in found):
         for kr in KeyResult.objects.filter(goal__in=others).order_by("goal_id", "position", "id"):
             key_results[kr.goal_id].append(kr)
@@ -205,8 +208,8 @@ def _progress_goals(goals: QuerySet[Goal]) -> list[Goal]:
             milestones[m.goal_id].append(m)
     for goal in found:
         goal._prefetched_objects_cache = {
-            "key_results": key_results.get(goal.pk, _Loaded()),
-            "milestones": milestones.get(goal.pk, _Loaded()),
+            "key_results": Loaded(key_results.get(goal.pk, NOTHING)),
+            "milestones": Loaded(milestones.get(goal.pk, NOTHING)),
         }
     return found
 
