@@ -314,12 +314,20 @@ def _has_talk(result: Result) -> bool:
 # --- Manager ------------------------------------------------------------------------------
 
 
+# Beyond this many people in a manager's reporting line, the home page's pace covers the
+# people reporting to them directly (the whole line is on the team's progress page, a
+# hundred at a time): a head of 3,000 people would otherwise wait for 15,000 goals' pace.
+HOME_LINE_LIMIT = 500
+
+
 @dataclass
 class ManagerDashboard:
     todos: list[Todo]
     cycle: Cycle | None = None
     pace_rows: list[Any] = field(default_factory=list)
     review: Tally | None = None
+    line_size: int = 0  # active people in the manager's reporting line
+    direct_only: bool = False  # pace_rows cover the direct reports only (a large line)
 
 
 def _line(me: Employee, prefix: str = "") -> Q:
@@ -481,17 +489,23 @@ def manager_dashboard(
         )
 
     board = ManagerDashboard(todos=todos)
+    board.line_size = Employee.objects.active().subtree(me).count()
+    board.direct_only = board.line_size > HOME_LINE_LIMIT
     team_cycles = [c for c in cycles if c.phase != Phase.PLANNING] or cycles
     if team_cycles:
         cycle = team_cycles[0]
         board.cycle = cycle
-        board.pace_rows = team_pace(user, cycle, manager=me, as_of=today)
+        board.pace_rows = team_pace(
+            user, cycle, manager=me, direct=board.direct_only, as_of=today
+        )
         behind = [r for r in board.pace_rows if r.status in ("at_risk", "off_track")]
         if behind:
             todos.insert(
                 0,
                 Todo(
-                    _("Coach team members behind pace"),
+                    _("Coach your direct reports behind pace")
+                    if board.direct_only
+                    else _("Coach team members behind pace"),
                     len(behind),
                     reverse("monitoring:team"),
                     ", ".join(r.employee.name for r in behind[:5]),

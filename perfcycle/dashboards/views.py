@@ -123,7 +123,7 @@ def home(request: HttpRequest) -> HttpResponse:
         team = selectors.manager_dashboard(user, me, manager_forms, today=today)
         context["team"] = team
         context["reports"] = list(selectors.team_queryset(me).order_by("name"))
-        context["team_size"] = Employee.objects.active().subtree(me).count()
+        context["team_size"] = team.line_size
         context["team_heatmap"] = _team_heatmap(team.pace_rows)
         context["team_heatmap_shown"] = HOME_HEATMAP_ROWS
         context["team_heatmap_more"] = max(len(team.pace_rows) - HOME_HEATMAP_ROWS, 0)

@@ -216,10 +216,11 @@ def my_pace(cycle: Cycle, employee: Employee, *, as_of: dt.date | None = None) -
 
 
 def team_participants(
-    user: Any, cycle: Cycle, *, manager: Employee | None = None
+    user: Any, cycle: Cycle, *, manager: Employee | None = None, direct: bool = False
 ) -> QuerySet[CycleParticipant]:
     """The cycle's participants whose actuals the user may see: a manager's subtree
-    (not themselves), everyone for HR; ``manager`` narrows to that manager's subtree."""
+    (not themselves), everyone for HR; ``manager`` narrows to that manager's subtree, and
+    with ``direct`` to the people reporting to them directly."""
     qs = scope(
         user,
         Action.ACTUAL_VIEW,
@@ -231,7 +232,9 @@ def team_participants(
     me = acting_employee(user)
     if me is not None and not is_hr(user):
         qs = qs.exclude(employee=me)
-    if manager is not None:
+    if manager is not None and direct:
+        qs = qs.filter(employee_id__in=Employee.objects.filter(manager=manager).values("pk"))
+    elif manager is not None:
         below = Employee.objects.filter(path__startswith=manager.path).exclude(pk=manager.pk)
         qs = qs.filter(employee_id__in=below.values("pk"))
     return qs
@@ -319,11 +322,13 @@ def team_pace(
     cycle: Cycle,
     *,
     manager: Employee | None = None,
+    direct: bool = False,
     as_of: dt.date | None = None,
 ) -> list[PersonPace]:
-    """Everyone the user may monitor in ``cycle``, most behind pace first (two queries;
-    four when some goals are not KPIs)."""
-    team = team_participants(user, cycle, manager=manager)
+    """Everyone the user may monitor in ``cycle`` (``manager`` and ``direct`` narrow it as
+    ``team_participants`` does), most behind pace first (two queries; four when some
+    goals are not KPIs)."""
+    team = team_participants(user, cycle, manager=manager, direct=direct)
     people = [
         PacePerson(pk, name, number, PaceDepartment(department))
         for pk, name, number, department in team.values_list("employee_id", *PERSON_FIELDS)

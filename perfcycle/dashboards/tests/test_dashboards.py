@@ -203,6 +203,35 @@ def test_a_large_line_shows_the_people_most_behind_in_the_heatmap(company, as_us
     assert "The 3 people most behind are shown; 3 more are on the team" in html
 
 
+def test_a_line_beyond_the_limit_shows_the_direct_reports_pace(company, as_user, monkeypatch):
+    from perfcycle.dashboards import selectors
+
+    today = timezone.localdate()
+    cycle = CycleFactory(
+        phase=Phase.IN_PROGRESS,
+        participants=[company.direct, company.indirect],
+        start_date=today - dt.timedelta(days=60),
+        end_date=today + dt.timedelta(days=30),
+    )
+    for person in (company.direct, company.indirect):
+        goal = GoalFactory(cycle=cycle, employee=person, title="Sales")
+        type(goal).objects.filter(pk=goal.pk).update(current_value=D(1))  # far behind
+    manager = company.user("manager")
+    whole = section(page(as_user, manager), "team-progress")
+    assert "off track: <strong>2</strong>" in whole and "direct-only" not in whole
+
+    monkeypatch.setattr(selectors, "HOME_LINE_LIMIT", 1)  # Mia's line: Dan and Ivy
+    html = page(as_user, manager)
+    team = section(html, "team-progress")
+    assert "off track: <strong>1</strong>" in team  # Dan only: Ivy reports to Dan
+    assert "Dan Direct" in team and "Ivy Indirect" not in team
+    assert "Your line has 2 people; the pace here is of the people reporting to you" in team
+    number = company.manager.employee_number
+    assert f'href="/monitor/team/?manager={number}">Everyone in your line</a>' in team
+    assert "Coach your direct reports behind pace" in section(html, "team-todos")
+    assert "2 people in your reporting line" in section(html, "team-list")
+
+
 def test_manager_feedback_talks_and_review_completion(company, as_user):
     cycle = CycleFactory(phase=Phase.RESULTS, participants=[company.direct, company.stranger])
     for person in (company.direct, company.stranger):
