@@ -495,9 +495,7 @@ def manager_dashboard(
     if team_cycles:
         cycle = team_cycles[0]
         board.cycle = cycle
-        board.pace_rows = team_pace(
-            user, cycle, manager=me, direct=board.direct_only, as_of=today
-        )
+        board.pace_rows = team_pace(user, cycle, manager=me, direct=board.direct_only, as_of=today)
         behind = [r for r in board.pace_rows if r.status in ("at_risk", "off_track")]
         if behind:
             todos.insert(
