@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
@@ -550,15 +550,24 @@ def _report(kind: str, file: File, dry_run: bool, outcomes: list[str]) -> Import
 Current = dict[int, dict[str, tuple[int | None, Decimal, int, dt.date]]]
 
 
-def _current(goal_ids: Collection[int]) -> Current:
-    """Every current actual of the goals ``goal_ids``: goal → period → (id, value,
-    revision, first day), in one query."""
+# A file naming more goals than this reads its cycle's current actuals through a join on
+# the cycle rather than a list of the goals' ids: a whole cycle of 500,000 goals (1,500,000
+# actuals) in ~2.5 s instead of ~4.4 s. The goals not named are read too; nothing uses them.
+CURRENT_BY_CYCLE = 50_000
+
+
+def _current(lookup: Lookup) -> Current:
+    """Every current actual of the goals ``lookup`` found (and, for a file naming most of
+    a cycle, of its other goals): goal → period → (id, value, revision, first day), in
+    one query."""
     current: Current = {}
-    for pk, goal_id, period, value, revision, start in (
-        Actual.objects.current()
-        .filter(goal_id__in=among(goal_ids, integers=True))
-        .order_by()
-        .values_list("pk", "goal_id", "period", "value", "revision", "period_start")
+    actuals = Actual.objects.current()
+    if len(lookup.goal_ids) > CURRENT_BY_CYCLE:
+        actuals = actuals.filter(goal__cycle=lookup.cycle)
+    else:
+        actuals = actuals.filter(goal_id__in=among(lookup.goal_ids, integers=True))
+    for pk, goal_id, period, value, revision, start in actuals.order_by().values_list(
+        "pk", "goal_id", "period", "value", "revision", "period_start"
     ):
         current.setdefault(goal_id, {})[period] = (pk, value, revision, start)
     return current
@@ -566,7 +575,7 @@ def _current(goal_ids: Collection[int]) -> Current:
 
 def _preview(lookup: Lookup, chunks: Iterable[Chunk]) -> list[str]:
     """What writing ``chunks`` would do, row by row, without writing (one query)."""
-    current = _current(lookup.goal_ids)
+    current = _current(lookup)
     outcomes = []
     for chunk in chunks:
         for goal, period, value in zip(chunk.goals, chunk.periods, chunk.values, strict=True):
@@ -599,7 +608,7 @@ def _write(
     trail: each row written says who entered it, when, and from which file (``batch``)."""
     user_id = actor.pk if getattr(actor, "pk", None) else None
     now = timezone.now()
-    current = _current(lookup.goal_ids)
+    current = _current(lookup)
     outcomes: list[str] = []
     retired: list[int] = []
     revisions: list[tuple[Any, ...]] = []

@@ -12,6 +12,7 @@ from perfcycle.audit.models import AuditAction, AuditEvent
 from perfcycle.core.errors import ValidationFailed
 from perfcycle.cycles.models import Cycle, CycleParticipant, Phase
 from perfcycle.imports.models import ImportFile, ImportStatus
+from perfcycle.monitoring import imports
 from perfcycle.monitoring.actuals import actual_record, goals_recompute
 from perfcycle.monitoring.imports import actuals_import
 from perfcycle.monitoring.models import Actual, ActualSource
@@ -67,7 +68,16 @@ def sales_team(company, run_cycle, new_customers):
     return people, goals
 
 
-def test_gbk_csv_month_of_sales_with_history(company, run_cycle, sales_team):
+@pytest.fixture(params=["by ids", "by cycle"])
+def current_read(request, monkeypatch) -> str:
+    """Each way the import reads the current actuals: by the file's goals' ids, and (for a
+    file naming most of a cycle) by a join on the cycle."""
+    if request.param == "by cycle":
+        monkeypatch.setattr(imports, "CURRENT_BY_CYCLE", 0)
+    return request.param
+
+
+def test_gbk_csv_month_of_sales_with_history(company, run_cycle, sales_team, current_read):
     people, goals = sales_team
     month = month_key(run_cycle, 1)
     rows = [["工号", "指标编码", "期间", "实际值", "备注"]] + [
@@ -297,7 +307,7 @@ def test_a_file_leaves_one_summary_event_and_rows_that_say_where_they_came_from(
 
 @pytest.mark.parametrize("aggregation", ["sum", "average", "last", "min", "max"])
 def test_current_values_are_what_goals_recompute_makes(
-    company, run_cycle, new_customers, aggregation
+    company, run_cycle, new_customers, aggregation, current_read
 ):
     goal = GoalFactory(
         cycle=run_cycle,
