@@ -162,8 +162,11 @@ def _cycles() -> Any:
     ).annotate(participant_count=Coalesce(Subquery(participants), 0))
 
 
-def _visible_cycle(request: HttpRequest, cycle_id: int) -> Cycle:
-    return get_visible_or_404(request.user, Action.CYCLE_VIEW, _cycles(), pk=cycle_id)
+def _visible_cycle(request: HttpRequest, cycle_id: int, *, counted: bool = True) -> Cycle:
+    """The cycle if the user may see it (else 404); ``counted``: with its deadlines and
+    participant count, as the API shows a cycle (a count of 100,000 rows: ~10 ms)."""
+    cycles = _cycles() if counted else Cycle.objects.all()
+    return get_visible_or_404(request.user, Action.CYCLE_VIEW, cycles, pk=cycle_id)
 
 
 @router.get("/cycles", response=list[CycleOut], summary="List cycles")
@@ -207,7 +210,7 @@ def create_cycle(request: HttpRequest, payload: CycleIn) -> Any:
     summary="Change a cycle (HR); its template and grade scale are fixed once it opens",
 )
 def update_cycle(request: HttpRequest, cycle_id: int, payload: CyclePatch) -> Any:
-    cycle = _visible_cycle(request, cycle_id)
+    cycle = _visible_cycle(request, cycle_id, counted=False)
     require(request, Action.CYCLE_MANAGE, cycle)
     data = payload.dict(exclude_unset=True)
     version = data.pop("version")
@@ -239,7 +242,7 @@ def update_cycle(request: HttpRequest, cycle_id: int, payload: CyclePatch) -> An
     ),
 )
 def transition_cycle(request: HttpRequest, cycle_id: int, payload: TransitionIn) -> Any:
-    cycle = _visible_cycle(request, cycle_id)
+    cycle = _visible_cycle(request, cycle_id, counted=False)
     require(request, Action.CYCLE_MANAGE, cycle)
     services.cycle_transition(
         actor=request.user,
@@ -262,7 +265,7 @@ def transition_cycle(request: HttpRequest, cycle_id: int, payload: TransitionIn)
     ),
 )
 def set_participants(request: HttpRequest, cycle_id: int, payload: ParticipantRuleIn) -> Any:
-    cycle = _visible_cycle(request, cycle_id)
+    cycle = _visible_cycle(request, cycle_id, counted=False)
     require(request, Action.CYCLE_MANAGE, cycle)
     known = set(
         Department.objects.filter(pk__in=payload.department_ids).values_list("pk", flat=True)
@@ -290,7 +293,7 @@ def set_participants(request: HttpRequest, cycle_id: int, payload: ParticipantRu
 )
 @paginate(Page)
 def list_participants(request: HttpRequest, cycle_id: int, search: str = "") -> Any:
-    cycle = _visible_cycle(request, cycle_id)
+    cycle = _visible_cycle(request, cycle_id, counted=False)
     qs = scope(
         request.user,
         Action.EMPLOYEE_VIEW,

@@ -51,10 +51,13 @@ class Page(PaginationBase):
         **params: Any,
     ) -> dict[str, Any]:
         offset, limit = pagination.offset, pagination.limit
-        if isinstance(queryset, Rows):
-            items = list(queryset.build(list(queryset.queryset[offset : offset + limit])))
-            count = queryset.queryset.count()
+        rows = queryset.queryset if isinstance(queryset, Rows) else queryset
+        page = list(rows[offset : offset + limit])
+        # A page that is not full is the last one: the count is known without counting
+        # (a whole cycle's 600,000 forms take ~40 ms to count).
+        if len(page) < limit and (page or offset == 0):
+            count = offset + len(page)
         else:
-            items = queryset[offset : offset + limit]
-            count = self._items_count(queryset)
+            count = self._items_count(rows)
+        items = list(queryset.build(page)) if isinstance(queryset, Rows) else page
         return {"items": items, "count": count, "limit": limit, "offset": offset}
