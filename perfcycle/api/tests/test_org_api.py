@@ -199,6 +199,27 @@ def test_employee_list_paginates(hr: Client) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("params", "counted", "count"),
+    [
+        ({"limit": 2}, True, 6),  # a full page: more may follow
+        ({"limit": 2, "offset": 4}, True, 6),  # full, and the last: only a count tells
+        ({"limit": 4, "offset": 4}, False, 6),  # not full: the last page
+        ({"limit": 10}, False, 6),  # everything on one page
+        ({"offset": 50}, True, 6),  # beyond the end: counted
+        ({"search": "nobody", "limit": 3}, False, 0),  # nothing, from the start
+    ],
+)
+def test_a_page_that_is_not_full_is_counted_without_a_count_query(
+    hr: Client, params: dict[str, Any], counted: bool, count: int
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        body = hr.get(f"{API}/employees", params).json()
+    assert body["count"] == count
+    counts = [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert bool(counts) is counted
+
+
 def test_employee_item_fields(company: Any, hr: Client) -> None:
     item = hr.get(f"{API}/employees", {"search": "C011"}).json()["items"][0]
     assert item == {
