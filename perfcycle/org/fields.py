@@ -77,6 +77,14 @@ class _TypedWhenLong:
             return super().has_changed(initial, data)  # type: ignore[misc]
         return str(self.prepare_value(initial) or "") != str(data or "").strip()  # type: ignore[attr-defined]
 
+    def codes_of(self, values: list[Any], code: str) -> list[str]:
+        """The ``code`` of each choice whose id is among ``values`` (initial values: ids,
+        as a model or a link's ``?employee=`` gives them), in their order, in one query."""
+        ids = [int(v) for v in values if isinstance(v, int) or str(v).isdigit()]
+        model = self.queryset.model  # type: ignore[attr-defined]
+        found = dict(model._default_manager.filter(pk__in=ids).values_list("pk", code))
+        return [found[i] for i in ids if i in found]
+
 
 class ChoiceByCodeField(_TypedWhenLong, forms.ModelChoiceField):
     """One of ``queryset``: chosen from a list while it holds at most ``LISTED`` choices,
@@ -97,10 +105,7 @@ class ChoiceByCodeField(_TypedWhenLong, forms.ModelChoiceField):
         if value in self.empty_values:
             return ""
         if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-            # An initial value (from a model or a link's ?employee=): the choice's id.
-            model = self.queryset.model  # type: ignore[union-attr]
-            found = model._default_manager.filter(pk=int(value)).values_list(self.code).first()
-            return found[0] if found else ""
+            return next(iter(self.codes_of([value], self.code)), "")  # an initial id
         return value
 
     def to_python(self, value: Any) -> Any:
@@ -172,13 +177,7 @@ class PeopleField(_TypedWhenLong, forms.ModelMultipleChoiceField):
         values = value if isinstance(value, list | tuple) else [value]
         if all(isinstance(v, Model) for v in values):
             return " ".join(v.employee_number for v in values)
-        ids = [int(v) for v in values if isinstance(v, int) or str(v).isdigit()]
-        numbers = dict(
-            self.queryset.model._default_manager.filter(pk__in=ids).values_list(  # type: ignore[union-attr]
-                "pk", "employee_number"
-            )
-        )
-        return " ".join(numbers[i] for i in ids if i in numbers)
+        return " ".join(self.codes_of(values, "employee_number"))
 
     def clean(self, value: Any) -> Any:
         if not self.typed:

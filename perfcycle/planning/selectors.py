@@ -166,8 +166,13 @@ def alignment_tree(user: Any, cycle: Cycle, *, listed: int | None = None) -> Ali
         parent = nodes.get(goal.parent_id) if goal.parent_id else None
         (parent.children if parent else roots).append(nodes[goal.pk])
     if count > listed and nodes:
-        for goal in _progress_goals(personal.filter(parent_id__in=list(nodes))):
-            nodes[goal.parent_id].unlisted.append((goal.weight, goal_progress(goal)))  # type: ignore[index]
+        # The listed goals as a subquery, not their ids: a company may have more
+        # department goals than a statement takes parameters (SQLite: 32,766).
+        below = personal.filter(parent_id__in=shown.order_by().values("pk"))
+        for goal in _progress_goals(below):
+            parent = nodes.get(goal.parent_id)  # type: ignore[arg-type]
+            if parent is not None:  # (not a goal aligned to one made since it was read)
+                parent.unlisted.append((goal.weight, goal_progress(goal)))
     order = {OwnerType.COMPANY: 0, OwnerType.DEPARTMENT: 1, OwnerType.EMPLOYEE: 2}
     for node in nodes.values():
         node.children.sort(key=lambda n: (order[n.goal.owner_type], n.goal.owner_label, n.goal.pk))
