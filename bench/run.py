@@ -230,6 +230,12 @@ def _run(args: argparse.Namespace) -> None:
         prepared = cases.prepare_results(cycle, hr)
         if prepared:
             notes.append("Results prepared for calibration first: " + ", ".join(prepared) + ".")
+    if {"pages", "http"} & set(args.only):
+        seconds = cases.settle()
+        notes.append(
+            f"Before the pages: the database vacuumed and analyzed ({seconds:.0f} s), as "
+            "autovacuum would after the benchmarks' rolled-back writes."
+        )
     if "pages" in args.only:
         figures += cases.bench_pages(cycle, hr, args.requests)
         notes.append(
