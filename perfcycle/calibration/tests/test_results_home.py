@@ -31,7 +31,7 @@ def test_hr_pages_through_every_result_with_its_appeals(company, as_user, monkey
     client = as_user(company.hr)
     names = []
     for number in (1, 2):
-        html = client.get("/calibrate/", {"page": number}).content.decode()
+        html = client.get("/calibrate/", {"cycle": cycle.pk, "page": number}).content.decode()
         assert f"Page {number} of 2" in html
         names += [r.employee.name for r in results.values() if r.employee.name in html]
         if number == 1:
@@ -60,7 +60,7 @@ def test_the_page_costs_the_same_queries_for_more_people(company, as_user, monke
         return len(queries)
 
     before = count()
-    for n in range(30):
+    for _n in range(30):
         person = EmployeeFactory(manager=company.manager, department=company.sales)
         result = Result.objects.create(cycle=cycle, employee=person, grade="B")
         _appeal(result, AppealStatus.FILED)

@@ -24,6 +24,7 @@ from perfcycle.calibration.distribution import grade_codes
 from perfcycle.calibration.models import Appeal, AppealAttachment, AppealStatus, Result
 from perfcycle.core.errors import DomainError
 from perfcycle.core.forms import add_domain_error
+from perfcycle.core.pages import page_of
 from perfcycle.org.fields import PeopleField
 from perfcycle.org.models import Employee
 
@@ -174,11 +175,17 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
     )
     if show == "open":
         qs = qs.filter(status__in=feedback.OPEN_APPEAL)
-    rows = list(qs.order_by("due_on", "pk")[:500])
+    page, query = page_of(request, qs.order_by("due_on", "pk"))
     return render(
         request,
         "calibration/appeals.html",
-        {"rows": rows, "show": show, "hr": is_hr(request.user)},
+        {
+            "rows": list(page.object_list),
+            "page": page,
+            "query": query,
+            "show": show,
+            "hr": is_hr(request.user),
+        },
     )
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -32,6 +31,7 @@ from perfcycle.calibration.appeals import visible_appeals
 from perfcycle.calibration.models import Appeal, Result
 from perfcycle.core.errors import DomainError
 from perfcycle.core.forms import add_domain_error
+from perfcycle.core.pages import page_of
 from perfcycle.cycles.models import Cycle
 from perfcycle.evaluation import scores
 from perfcycle.evaluation.models import FormStatus, ReviewForm, ReviewSource
@@ -112,18 +112,12 @@ def home(request: HttpRequest) -> HttpResponse:
         )
         cycle = cycles.filter(pk=cycle_pk).first() if cycle_pk else cycles.first()
         # A page at a time: HR's list is the whole company.
-        page = (
-            Paginator(
-                # One cycle: by name alone, so the database walks the names' index.
-                _with_status(team_qs.filter(cycle=cycle)).order_by("employee__name", "pk"),
-                RESULTS_PAGE_SIZE,
-            ).get_page(request.GET.get("page"))
-            if cycle
-            else None
-        )
+        # One cycle: ordered by name alone, so the database walks the names' index.
+        team_qs = _with_status(team_qs.filter(cycle=cycle)).order_by("employee__name", "pk")
+        page, query = page_of(request, team_qs, RESULTS_PAGE_SIZE) if cycle else (None, "")
         team = list(page.object_list) if page is not None else []
     else:
-        cycles, team, page = Cycle.objects.none(), [], None
+        cycles, team, page, query = Cycle.objects.none(), [], None, ""
     hr_cycles = []
     if hr:
         for c in Cycle.objects.order_by("-start_date")[:12]:
@@ -148,7 +142,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "my_appeals": my_appeals,
             "team": team,
             "page": page,
-            "query": f"cycle={cycle.pk}" if cycle is not None else "",
+            "query": query,
             "cycle": cycle,
             "cycles": list(cycles),
             "hr": hr,

@@ -28,6 +28,7 @@ from perfcycle.access.policy import (
 )
 from perfcycle.core.errors import DomainError
 from perfcycle.core.forms import add_domain_error
+from perfcycle.core.pages import page_of
 from perfcycle.cycles.models import Cycle, Phase
 from perfcycle.improvement import services
 from perfcycle.improvement.models import (
@@ -146,7 +147,8 @@ def home(request: HttpRequest) -> HttpResponse:
         cycle = Cycle.objects.filter(pk=request.GET["cycle"]).first()
     if cycle is not None:
         others = others.filter(cycle=cycle)
-    team = list(_listed(others)[:500])
+    page, query = page_of(request, _listed(others))
+    team = list(page.object_list)
     trigger: dict[str, Any] = {}
     if cycle is not None:
         chosen = services.trigger_grades(cycle)
@@ -162,6 +164,8 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "mine": mine,
             "team": team,
+            "page": page,
+            "query": query,
             "hr": hr,
             "cycles": cycles,
             "cycle": cycle,

@@ -162,3 +162,22 @@ def test_who_sees_check_ins(company):
         assert checkin in visible_checkins(company.user(name)), name
     for name in ("stranger", "indirect"):
         assert checkin not in visible_checkins(company.user(name)), name
+
+
+def test_the_list_comes_a_page_at_a_time(company, as_user, monkeypatch):
+    from perfcycle.core import pages
+
+    for person in (company.direct, company.indirect):
+        checkins.checkin_schedule(
+            actor=company.user("manager"), employee=person, scheduled_for=soon(), agenda=[]
+        )
+    monkeypatch.setattr(pages, "LIST_PAGE_SIZE", 1)
+    client = as_user(company.user("manager"))
+    seen = []
+    for number in (1, 2):
+        html = client.get("/monitor/checkins/", {"show": "open", "page": number}).content.decode()
+        assert f"Page {number} of 2" in html
+        seen += [p.name for p in (company.direct, company.indirect) if p.name in html]
+        if number == 1:
+            assert 'href="?show=open&amp;page=2"' in html  # the filter kept
+    assert sorted(seen) == sorted([company.direct.name, company.indirect.name])

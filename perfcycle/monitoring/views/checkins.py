@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from perfcycle.access.policy import Action, acting_employee, get_visible_or_404, may, scope
 from perfcycle.core.errors import DomainError
 from perfcycle.core.forms import add_domain_error
+from perfcycle.core.pages import page_of
 from perfcycle.cycles.models import Cycle
 from perfcycle.monitoring import checkins, coaching
 from perfcycle.monitoring.models import CheckIn, Course
@@ -50,12 +51,14 @@ def checkin_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status__in=checkins.OPEN_STATUSES)
     elif show == "past":
         qs = qs.exclude(status__in=checkins.OPEN_STATUSES)
-    rows = list(qs[:200])
+    page, query = page_of(request, qs)
     return render(
         request,
         "monitoring/checkins.html",
         {
-            "rows": rows,
+            "rows": list(page.object_list),
+            "page": page,
+            "query": query,
             "show": show,
             "me": me,
             "can_schedule": schedulable_people(request.user).exists(),

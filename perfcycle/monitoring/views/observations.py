@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from perfcycle.access.policy import Action, acting_employee, may, scope
 from perfcycle.core.errors import DomainError
 from perfcycle.core.forms import add_domain_error
+from perfcycle.core.pages import page_of
 from perfcycle.cycles.models import Cycle
 from perfcycle.monitoring import coaching, observations
 from perfcycle.monitoring.models import Competency
@@ -40,11 +41,14 @@ def observation_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind")
     if kind:
         qs = qs.filter(kind=kind)
+    page, query = page_of(request, qs)
     return render(
         request,
         "monitoring/observations.html",
         {
-            "rows": list(qs[:200]),
+            "rows": list(page.object_list),
+            "page": page,
+            "query": query,
             "can_create": observable_people(request.user).exists(),
             "can_manage_competencies": may(request.user, Action.COURSE_MANAGE),
             "me": acting_employee(request.user),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from perfcycle.access.policy import Action, acting_employee, get_visible_or_404, may, scope
 from perfcycle.core.errors import DomainError
 from perfcycle.core.forms import add_domain_error
+from perfcycle.core.pages import page_of
 from perfcycle.monitoring import coaching, training
 from perfcycle.monitoring.models import Course, TrainingStatus
 from perfcycle.monitoring.views.forms import CourseForm, RecommendForm, TrainingStatusForm
@@ -35,11 +36,14 @@ def training_list(request: HttpRequest) -> HttpResponse:
     if show == "open":
         qs = qs.exclude(status=TrainingStatus.COMPLETED)
     people = recommendable_people(request.user)
+    page, query = page_of(request, qs)
     return render(
         request,
         "monitoring/training.html",
         {
-            "rows": list(qs[:200]),
+            "rows": list(page.object_list),
+            "page": page,
+            "query": query,
             "me": me,
             "recommend_form": RecommendForm(people=people)
             if people.exists() and Course.objects.filter(is_active=True).exists()

@@ -175,3 +175,39 @@ def test_motivation_page(company, as_user):
     )
     page = as_user(company.hr).get(reverse("rewards:motivation_departments")).content.decode()
     assert "Sales" in page
+
+
+def test_the_lines_come_a_page_at_a_time_and_an_adjustment_returns_to_its_page(
+    company, world, as_user, monkeypatch
+):
+    from perfcycle.rewards.views import pages
+
+    plan = make_plan(company, world, budget=D(130000))
+    services.plan_compute(actor=company.hr, plan=plan)
+    monkeypatch.setattr(pages, "LINES_PAGE_SIZE", 1)
+    hr = as_user(company.hr)
+    url = reverse("rewards:plan", args=[plan.pk])
+    lines = list(BonusLine.objects.filter(plan=plan).order_by("employee__name", "pk"))
+    assert len(lines) > 2
+    for number, line in enumerate(lines, start=1):
+        page = hr.get(url, {"page": number}).content.decode()
+        assert f'id="line-{line.pk}"' in page and f"Page {number} of {len(lines)}" in page
+        assert all(f'id="line-{other.pk}"' not in page for other in lines if other != line)
+
+    line = lines[1]
+    prefix = f"line{line.pk}-"
+    adjust = reverse("rewards:line_adjust", args=[line.pk]) + "?page=2"
+    assert f'action="{adjust}"' in hr.get(url, {"page": 2}).content.decode()
+    data = {
+        prefix + "version": line.version,
+        prefix + "adjustment": "-99999",
+        prefix + "reason": "x",
+    }
+    refused = hr.post(adjust, data)
+    assert refused.status_code == 422  # shown again on its page, with what was typed
+    assert (
+        f'id="line-{line.pk}"' in refused.content.decode() and "-99999" in refused.content.decode()
+    )
+    data[prefix + "adjustment"], data[prefix + "reason"] = "-1", "A slow spring."
+    done = hr.post(adjust, data)
+    assert done.status_code == 302 and done["Location"] == f"{url}?page=2#line-{line.pk}"

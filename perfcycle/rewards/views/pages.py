@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,6 +23,7 @@ from perfcycle.access.policy import (
 )
 from perfcycle.core.errors import Conflict, DomainError
 from perfcycle.core.forms import add_domain_error
+from perfcycle.core.pages import page_of
 from perfcycle.rewards import exports, selectors, services
 from perfcycle.rewards.forms import AdjustForm, MotivationForm, PlanForm
 from perfcycle.rewards.models import (
@@ -34,6 +35,8 @@ from perfcycle.rewards.models import (
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+LINES_PAGE_SIZE = 100
 
 
 def _plan(request: HttpRequest, pk: int) -> BonusPlan:
@@ -118,7 +121,10 @@ def _plan_page(
     """The plan with its lines; ``refused`` is a refused adjust form of line
     ``refused_line``, shown again with what was typed."""
     hr = may(request.user, Action.BONUS_PLAN_MANAGE)
-    lines = list(selectors.visible_lines(request.user, plan)[:1000])
+    # A page of lines at a time (a company's plan has a line per person); an adjustment
+    # posts back to its page (``?page=``), which shows the refused form again.
+    page, query = page_of(request, selectors.visible_lines(request.user, plan), LINES_PAGE_SIZE)
+    lines = list(page.object_list)
     if not hr and not lines:
         raise Http404
     profiles = selectors.motivations_for([line.employee_id for line in lines])
@@ -146,6 +152,8 @@ def _plan_page(
             "plan": plan,
             "hr": hr,
             "lines": lines,
+            "page": page,
+            "query": query,
             "totals": selectors.plan_totals(plan) if hr else None,
             "excluded": excluded,
             "coefficients": sorted(plan.grade_coefficients.items()),
@@ -287,7 +295,9 @@ def line_adjust(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"{line.employee.name}: {exc.message}")
         return again(form, exc.status)
     messages.success(request, _("Bonus of %(name)s adjusted.") % {"name": line.employee.name})
-    return redirect("rewards:plan", pk=line.plan_id)
+    back = reverse("rewards:plan", args=[line.plan_id])
+    number = request.GET.get("page", "")
+    return redirect(f"{back}?page={number}#line-{line.pk}" if number.isdigit() else back)
 
 
 @login_required
