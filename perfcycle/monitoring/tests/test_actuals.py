@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import pytest
 from hypothesis import given
@@ -218,7 +218,9 @@ def test_a_cells_value_reads_as_parse_decimal_reads_it(raw: str, negative: bool)
 )
 def test_a_columns_values_read_as_each_cell_reads(cells: list[tuple[str, bool]]) -> None:
     """``clean_values`` answers a column only when every cell passes ``clean_value``,
-    and then with its very values; otherwise None (and ``clean_value`` names the cell)."""
+    and then with its very values; otherwise None (and ``clean_value`` names the cell).
+    A column of plain numbers that all pass is always answered; one with a cell that
+    ``clean_value`` reads only by its slower way ("1,234.5", " 7 ") may be left to it."""
     from types import SimpleNamespace
 
     from perfcycle.monitoring.actuals import clean_value, clean_values
@@ -233,6 +235,16 @@ def test_a_columns_values_read_as_each_cell_reads(cells: list[tuple[str, bool]])
             expected = None
             break
     got = clean_values(goals, raws)  # type: ignore[arg-type]
+    if got is None:
+        assert expected is None or not all(map(_plain_number, raws))
+        return
     assert got == expected
-    if got is not None and expected is not None:
-        assert [str(v) for v in got] == [str(v) for v in expected]
+    assert [str(v) for v in got] == [str(v) for v in expected]  # type: ignore[union-attr]
+
+
+def _plain_number(raw: str) -> bool:
+    try:
+        Decimal(raw)
+    except InvalidOperation:
+        return False
+    return True
