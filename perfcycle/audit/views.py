@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET
 from perfcycle.access.policy import Action, may
 from perfcycle.audit import selectors
 from perfcycle.audit.models import AuditAction
+from perfcycle.core.pages import page_of
 
 
 class AuditFilterForm(forms.Form):
@@ -50,9 +50,5 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         form.is_valid()
         filters = {k: v for k, v in form.cleaned_data.items() if v}
     events = selectors.audit_events(**filters)
-    page = Paginator(events.select_related(None), 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request, "audit/list.html", {"form": form, "page": page, "query": query.urlencode()}
-    )
+    page, query = page_of(request, events.select_related(None), 50)
+    return render(request, "audit/list.html", {"form": form, "page": page, "query": query})

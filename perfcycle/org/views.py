@@ -18,6 +18,7 @@ from perfcycle.access.policy import Action, get_visible_or_404, may, require
 from perfcycle.audit.models import AuditEvent
 from perfcycle.core.errors import DomainError
 from perfcycle.core.forms import add_domain_error
+from perfcycle.core.pages import page_of
 from perfcycle.imports.models import ImportFile, ImportStatus
 from perfcycle.imports.services import Runner, import_file_apply, import_file_check
 from perfcycle.org import imports, selectors, services
@@ -138,15 +139,13 @@ def employee_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.employee_list(
         user=request.user, search=search, department=department, status=status
     )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, qs, PAGE_SIZE)
     return render(
         request,
         "org/employee_list.html",
         {
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "search": search,
             "status": status,
             "department": department,

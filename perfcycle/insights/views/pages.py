@@ -25,6 +25,7 @@ from perfcycle.access.policy import (
 )
 from perfcycle.charts import svg
 from perfcycle.core.dbrouter import reading_from_replica
+from perfcycle.core.pages import page_of
 from perfcycle.insights import health as health_mod
 from perfcycle.insights import trends
 from perfcycle.insights.reach import Reach, line_department_paths, reach_for
@@ -172,11 +173,7 @@ def health(request: HttpRequest) -> HttpResponse:
     table = tables.get(chosen.pk) if chosen else None
     # The departments a page at a time (a large company has thousands), the flags the
     # worst first and no more than FLAGS_SHOWN of them; the counts cover them all.
-    page = Paginator(table.rows if table else [], HEALTH_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, table.rows if table else [], HEALTH_PAGE_SIZE)
     over_time = [tables[c.pk] for c in recent]
     chart = None
     if over_time:
@@ -197,7 +194,7 @@ def health(request: HttpRequest) -> HttpResponse:
             "cycle": chosen,
             "table": table,
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "flags": table.weak[:FLAGS_SHOWN] if table else [],
             "metrics": health_mod.METRICS,
             "over_time": over_time,
