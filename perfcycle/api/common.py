@@ -33,6 +33,7 @@ class ImportReportOut(Schema):
     format: str
     encoding: str
     changes: list[ImportChange]
+    changes_total: int = Field(description="How many rows change (every one is in changes).")
 
 
 class ImportOptions(Schema):

@@ -7,9 +7,9 @@ event that says a file was imported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from perfcycle.audit.models import AuditAction
 from perfcycle.audit.services import audit_record
@@ -17,10 +17,49 @@ from perfcycle.imports.models import ImportFile
 from perfcycle.imports.tables import RowError
 from perfcycle.imports.values import CellError
 
+# What a stored report (an upload's preview, the page that shows it) keeps of its changes:
+# the page shows this many and says how many there are.
+CHANGES_KEPT = 500
+
+
+class Changes(Sequence[dict[str, Any]]):
+    """An import's changes, each made when it is read: ``rows`` are the indexes of the rows
+    that change, ``make(index)`` the change of one. A file of a million new values reports
+    them without making a million dictionaries that nobody may read (the page shows the
+    first ``CHANGES_KEPT``); the API, which answers every one, makes them all."""
+
+    def __init__(self, rows: Sequence[int], make: Callable[[int], dict[str, Any]]) -> None:
+        self._rows = rows
+        self._make = make
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return list(map(self._make, self._rows[index]))
+        return self._make(self._rows[index])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return map(self._make, self._rows)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, like a list
+
+    def __repr__(self) -> str:
+        return f"Changes({len(self)} rows)"
+
 
 @dataclass
 class ImportReport:
-    """What an import did (or, in a dry run, would do)."""
+    """What an import did (or, in a dry run, would do). ``changes`` is a list, or for a
+    large import ``Changes``, made as it is read."""
 
     kind: str
     rows: int
@@ -28,11 +67,13 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    changes: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] | Changes = field(default_factory=list)
     file_format: str = ""
     encoding: str = ""
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, *, changes: int | None = None) -> dict[str, Any]:
+        """The report as the API answers it: every change, or the first ``changes`` of
+        them (``changes_total`` says how many there are either way)."""
         return {
             "kind": self.kind,
             "rows": self.rows,
@@ -40,10 +81,15 @@ class ImportReport:
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
-            "changes": self.changes,
+            "changes": list(self.changes if changes is None else self.changes[:changes]),
+            "changes_total": len(self.changes),
             "format": self.file_format,
             "encoding": self.encoding,
         }
+
+    def as_stored(self) -> dict[str, Any]:
+        """The report as an upload keeps it: the changes its page shows, and their count."""
+        return self.as_dict(changes=CHANGES_KEPT)
 
 
 class RowReader:

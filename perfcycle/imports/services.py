@@ -45,7 +45,7 @@ def import_file_check(
         uploaded_by=actor,
     )
     try:
-        stored.report = {**run(data, filename, True).as_dict(), **context}
+        stored.report = {**run(data, filename, True).as_stored(), **context}
     except DomainError as exc:
         stored.status = ImportStatus.REJECTED
         stored.report = {**_rejected(exc), **context}
@@ -69,6 +69,6 @@ def import_file_apply(
         stored.save(update_fields=["status", "report"])
         raise
     stored.status = ImportStatus.APPLIED
-    stored.report = {**report.as_dict(), **context}
+    stored.report = {**report.as_stored(), **context}
     stored.save(update_fields=["status", "report"])
     return report

@@ -598,6 +598,7 @@ def test_import_employees_dry_run_then_for_real(company: Any, hr: Client) -> Non
             {"line": 2, "key": "E100", "action": "create", "fields": []},
             {"line": 3, "key": "C011", "action": "update", "fields": ["department", "manager"]},
         ],
+        "changes_total": 2,
     }
     assert not Employee.objects.filter(employee_number="E100").exists()
     assert not AuditEvent.objects.exists()

@@ -203,6 +203,50 @@ def test_upload_preview_confirm_pages(company, run_cycle, sales_team, as_user):
     assert stored.status == ImportStatus.APPLIED and Actual.objects.count() == 1
 
 
+def test_a_stored_preview_keeps_the_changes_its_page_shows(
+    company, run_cycle, sales_team, as_user, monkeypatch
+):
+    """An upload's stored report keeps the first ``CHANGES_KEPT`` changes and their
+    count; the API answers every one; the report's changes are made as they are read."""
+    from perfcycle.imports import reports
+
+    monkeypatch.setattr(reports, "CHANGES_KEPT", 2)
+    people, _goals = sales_team
+    m0 = month_key(run_cycle, 0)
+    rows = [["工号", "指标编码", "期间", "实际值"]]
+    rows += [[p.employee_number, "NEWCUST", m0, str(n)] for n, p in enumerate(people[:3])]
+    report = actuals_import(actor=company.hr, cycle=run_cycle, data=csv_bytes(rows), dry_run=True)
+    assert isinstance(report.changes, reports.Changes) and len(report.changes) == 3
+    keys = [f"{p.employee_number} NEWCUST {m0}" for p in people[:3]]
+    assert [c["key"] for c in report.changes] == keys
+    assert [c["line"] for c in report.changes[1:]] == [3, 4] and report.changes[-1]["line"] == 4
+    assert report.as_dict()["changes_total"] == 3 and len(report.as_dict()["changes"]) == 3
+
+    upload = io.BytesIO(csv_bytes(rows))
+    upload.name = "sales.csv"
+    as_user(company.hr).post("/monitor/import/", {"cycle": run_cycle.pk, "file": upload})
+    stored = ImportFile.objects.get(kind="actuals")
+    assert [c["key"] for c in stored.report["changes"]] == keys[:2]
+    assert (stored.report["changes_total"], stored.report["created"]) == (3, 3)
+
+
+def test_a_long_stored_preview_says_how_many_changes_there_are(company, run_cycle, as_user):
+    stored = ImportFile.objects.create(
+        kind="actuals",
+        filename="big.csv",
+        content=b"",
+        sha256="0",
+        uploaded_by=company.hr,
+        report={"rows": 9000, "created": 9000, "updated": 0, "unchanged": 0,
+                "changes": [{"line": n, "key": f"E{n}", "action": "create", "fields": ["value"]}
+                            for n in range(2, 502)],
+                "changes_total": 9000, "cycle_id": run_cycle.pk},
+    )  # fmt: skip
+    page = as_user(company.hr).get(f"/monitor/import/{stored.pk}/").content.decode()
+    assert page.count("<td>new</td>") == 500
+    assert "The first 500 of 9000 changes are shown." in page
+
+
 def test_bad_upload_lists_rows(company, run_cycle, sales_team, as_user):
     client = as_user(company.hr)
     upload = io.BytesIO(
