@@ -136,3 +136,45 @@ def test_a_large_write_refreshes_its_tables_statistics_and_a_small_one_does_not(
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA analysis_limit")
             assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch", ["file:O'Brien's \"Q3\"; DROP TABLE x; -- 销售.csv", "a\x00b"])
+def test_constant_columns_arrive_as_given(batch):
+    """Constants are written into SQLite's statement as literals (quotes doubled), or bound
+    on every row where one cannot be (a NUL); either way the rows read back the same."""
+    if "\x00" in batch and connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL's text holds no NUL")
+    from perfcycle.monitoring.models import Actual, ActualSource
+    from tests.factories import EmployeeFactory, GoalFactory
+
+    goal = GoalFactory(employee=EmployeeFactory())
+    with CaptureQueriesContext(connection) as ctx:
+        insert_rows(
+            Actual,
+            ["goal_id", "period", "period_start", "revision"],
+            [(goal.pk, f"2026-0{m}", dt.date(2026, m, 1), m) for m in (1, 2)],
+            now=NOW,
+            constants={
+                "value": Decimal("12.3400"),
+                "note": "it's \\ fine",
+                "source": ActualSource.IMPORTED,
+                "entered_at": NOW,
+                "entered_by_id": None,
+                "is_current": False,
+                "batch": batch,
+            },
+        )
+    literal = "'file:O''Brien''s" in ctx.captured_queries[-1]["sql"]
+    assert literal == (connection.vendor == "sqlite" and "\x00" not in batch)
+    rows = list(
+        Actual.objects.filter(goal=goal)
+        .order_by("period")
+        .values_list("period", "period_start", "revision", "value", "note", "source",
+                     "entered_at", "entered_by_id", "is_current", "batch")
+    )  # fmt: skip
+    assert rows == [
+        (f"2026-0{m}", dt.date(2026, m, 1), m, Decimal("12.34"), "it's \\ fine", "imported",
+         NOW, None, False, batch)
+        for m in (1, 2)
+    ]  # fmt: skip
