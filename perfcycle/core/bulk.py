@@ -51,7 +51,7 @@ _COPY_TEXT: dict[str, Callable[[Any], str]] = {
         ("CharField", "TextField", "SlugField", "EmailField"),
         methodcaller("translate", _COPY_ESCAPES),
     ),
-    "DateField": dt.date.isoformat,
+    "DateField": str,  # a date's ISO text, or that text given already
     "DateTimeField": dt.datetime.isoformat,
     "BooleanField": lambda value: "t" if value else "f",
 }

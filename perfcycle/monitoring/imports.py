@@ -629,6 +629,9 @@ def _write(
     revisions: list[tuple[Any, ...]] = []
     goals: dict[int, GoalFacts] = {}
     created, revised, unchanged = Outcome.CREATED, Outcome.REVISED, Outcome.UNCHANGED
+    # Each period's first day as the text the database stores, made once per period: a
+    # date would be formatted again on every row (by SQLite's adapter, or for COPY).
+    start_texts: dict[str, str] = {}
 
     def new_periods() -> Iterator[tuple[Any, ...]]:
         for chunk in chunks:
@@ -644,7 +647,8 @@ def _write(
                 revision = old[2] + 1 if old is not None else 1
                 periods[key] = (None, value, revision, period.start)
                 goals[pk] = goal
-                row = (pk, key, period.start, value, note, revision)
+                start = start_texts.get(key) or start_texts.setdefault(key, str(period.start))
+                row = (pk, key, start, value, note, revision)
                 if old is None:
                     outcomes.append(created)
                     if not errors:
