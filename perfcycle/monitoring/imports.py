@@ -55,7 +55,7 @@ from perfcycle.monitoring.models import Actual, ActualBatch, ActualSource
 from perfcycle.monitoring.periods import Period
 from perfcycle.org.models import Employee
 from perfcycle.planning.models import Goal, Indicator
-from perfcycle.planning.scoring import combine
+from perfcycle.planning.scoring import ORDERED_AGGREGATIONS, combine
 from perfcycle.planning.triggers import STAMP_BUMP
 
 KIND = "actuals"
@@ -684,7 +684,8 @@ def _recompute(goals: dict[int, GoalFacts], current: Current) -> None:
     for goal_id in sorted(goals):
         facts = goals[goal_id]
         periods = current[goal_id]
-        if len(periods) == 1:  # the usual goal early in a cycle: nothing to order
+        # The usual goal early in a cycle, or one whose rule needs no order: as they are.
+        if len(periods) == 1 or facts.aggregation not in ORDERED_AGGREGATIONS:
             values = [value for _pk, value, _r, _start in periods.values()]
         elif len(periods) == 2:
             (first, (_p, a, _r, a_start)), (second, (_q, b, _s, b_start)) = periods.items()

@@ -216,6 +216,11 @@ def score(rule: Rule, standard: Standard, actual: Decimal, *, explain: bool = Tr
     return Score(points, att, tuple(steps))
 
 
+# The rules whose result depends on the order of the periods; the others (sums, averages,
+# least and greatest, all exact in Decimal) need not order them.
+ORDERED_AGGREGATIONS = frozenset({Aggregation.LAST})
+
+
 def combine(values: Sequence[Decimal], how: str) -> Decimal | None:
     """The cycle's actual from per-period values, by the goal's rule for combining periods."""
     if not values:

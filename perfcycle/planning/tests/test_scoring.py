@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from perfcycle.planning.scoring import (
+    ORDERED_AGGREGATIONS,
     Aggregation,
     Direction,
     Rule,
@@ -185,3 +186,22 @@ def test_points_without_steps_are_the_points_with_steps(target, actual, baseline
         (),
     )
     assert explained.steps
+
+
+_AMOUNTS = st.decimals(
+    min_value=D("-99999999999999.9999"),
+    max_value=D("99999999999999.9999"),
+    places=4,
+    allow_nan=False,
+    allow_infinity=False,
+)
+
+
+@given(st.lists(_AMOUNTS, min_size=1, max_size=53), st.randoms(use_true_random=False))
+def test_only_the_ordered_rules_depend_on_the_periods_order(values, random):
+    """What the actuals import relies on to leave periods unordered: every rule outside
+    ``ORDERED_AGGREGATIONS`` gives the same, to the last place, in any order."""
+    shuffled = random.sample(values, len(values))
+    for how in Aggregation.values:
+        if how not in ORDERED_AGGREGATIONS:
+            assert combine(shuffled, how) == combine(values, how)
