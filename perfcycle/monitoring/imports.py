@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
-from itertools import islice
+from itertools import islice, repeat
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -433,6 +433,7 @@ _PK = attrgetter("pk")
 _HOW = attrgetter("measurement_period")
 _KIND = attrgetter("kind")
 _KEY = attrgetter("key")
+_START = attrgetter("start")
 
 
 def _chunks(values: Iterable[Value]) -> Iterator[Chunk]:
@@ -632,9 +633,33 @@ def _write(
     # Each period's first day as the text the database stores, made once per period: a
     # date would be formatted again on every row (by SQLite's adapter, or for COPY).
     start_texts: dict[str, str] = {}
+    had = frozenset(current)  # the goals with a value before the file
+
+    def all_new(chunk: Chunk, pks: list[int]) -> Iterator[tuple[Any, ...]]:
+        """A chunk none of whose goals had a value: every row is a new period (a goal and
+        period appear once in a file), taken a column at a time."""
+        keys = list(map(_KEY, chunk.periods))
+        for key, period in dict(zip(keys, chunk.periods, strict=True)).items():
+            start_texts.setdefault(key, str(period.start))
+        for pk, key, value, start in zip(
+            pks, keys, chunk.values, map(_START, chunk.periods), strict=True
+        ):
+            periods = current.get(pk)
+            if periods is None:
+                periods = current[pk] = {}
+            periods[key] = (None, value, 1, start)
+        goals.update(zip(pks, chunk.goals, strict=True))
+        outcomes.extend(repeat(created, len(pks)))
+        if not errors:
+            starts = map(start_texts.__getitem__, keys)
+            yield from zip(pks, keys, starts, chunk.values, chunk.notes, repeat(1))
 
     def new_periods() -> Iterator[tuple[Any, ...]]:
         for chunk in chunks:
+            pks = list(map(_PK, chunk.goals))
+            if had.isdisjoint(pks):
+                yield from all_new(chunk, pks)
+                continue
             for goal, period, value, note in zip(*chunk, strict=True):
                 pk, key = goal.pk, period.key
                 periods = current.get(pk)
