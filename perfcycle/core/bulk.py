@@ -26,6 +26,7 @@ from typing import Any
 
 from django.core.management.color import no_style
 from django.db import connection, models
+from psycopg.copy import QueuedLibpqWriter
 
 SQLITE_BATCH = 50_000
 COPY_BATCH = 20_000  # rows per piece of COPY text written at once
@@ -168,12 +169,18 @@ def insert_rows(
     *,
     now: dt.datetime,
     constants: dict[str, Any] | None = None,
+    queued: bool = False,
 ) -> int:
     """Insert ``rows`` (values for ``names``, attnames) into ``model``'s table; the other
     concrete columns get ``constants`` or their defaults. Without ``id`` among ``names``
     the database numbers the rows. Returns the count.
 
-    One statement on PostgreSQL (``COPY``), one per 50,000 rows on SQLite."""
+    One statement on PostgreSQL (``COPY``), one per 50,000 rows on SQLite. ``queued``
+    (PostgreSQL): the ``COPY``'s text is queued in memory and sent by a second thread,
+    so that making ``rows`` runs ahead of the server instead of waiting for it to take
+    each block; what ``rows`` does after its last row (an iterator's own work once it
+    is done) then runs while the server is still writing the rows before it. The queue
+    holds at most psycopg's 1,024 blocks (~32 MB and up)."""
     constants = constants or {}
     fields = {f.attname: f for f in model._meta.concrete_fields}
     named = [fields[n] for n in names]
@@ -197,7 +204,8 @@ def insert_rows(
             sql = f"COPY {table} ({column_sql}) FROM STDIN"
             started = time.monotonic()
             formats = copy_formats(named + rest) if named and not prep else None
-            with raw.copy(sql) as copy:
+            writer = QueuedLibpqWriter(raw) if queued else None
+            with raw.copy(sql, writer=writer) as copy:
                 if formats is None:
                     for row in prepared():
                         copy.write_row(row)

@@ -2,7 +2,9 @@
 
 - ``among(keys)``: the right-hand side of ``field__in`` for any number of keys in one
   query parameter (a PostgreSQL array, an SQLite JSON list), so a file of 100,000 rows
-  looks up each referenced table once, whatever the database's limit on parameters.
+  looks up each referenced table once, whatever the database's limit on parameters;
+  ``AnyOf(F(field), keys)`` the same as a filter of its own, which PostgreSQL plans by
+  the number of keys.
 - ``reserve_ids(model, count)``: primary keys for rows not written yet, so a tree's
   materialised paths are known before its rows are written, and each row is written once.
 - ``insert_rows`` / ``update_rows``: many rows in a few statements, ``COPY`` on
@@ -16,12 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Collection, Iterable, Sequence
-from itertools import islice
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import nullcontext
+from itertools import chain, islice
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, models
+from django.db.backends.utils import CursorDebugWrapper
+from django.db.models import Lookup
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -40,11 +45,48 @@ def among(keys: Collection[Any], *, integers: bool = False) -> Any:
     if len(keys) <= PLAIN_IN_LIMIT or connection.vendor not in {"postgresql", "sqlite"}:
         return keys
     if connection.vendor == "postgresql":
-        if integers:  # an array literal is written far faster than psycopg dumps a list
-            literal = "{" + ",".join(str(int(key)) for key in keys) + "}"
-            return RawSQL("SELECT unnest(%s::bigint[])", [literal])
+        if integers:
+            return RawSQL("SELECT unnest(%s::bigint[])", [_integer_array(keys)])
         return RawSQL("SELECT unnest(%s::text[])", [keys])
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(keys)])
+
+
+def _integer_array(keys: Iterable[Any]) -> str:
+    """PostgreSQL's literal of an integer array: written far faster than psycopg dumps a
+    list of 100,000 integers."""
+    return "{" + ",".join(str(int(key)) for key in keys) + "}"
+
+
+class AnyOf(Lookup):
+    """``AnyOf(F("field"), keys, integers=…)``, a filter: the field is one of ``keys``.
+
+    On PostgreSQL ``field = ANY(%s)`` over one array parameter, which the planner costs
+    by the array's real length, where ``field__in=among(keys)`` (``IN (SELECT
+    unnest(…))``) is planned as if it held 200 keys: for a file naming 100,000 people
+    that chose 100,000 index probes and a sort, instead of reading the cycle's goals in
+    key order with the keys in a hash (reading and locking 500,000 goals: 4.3 s → 1.4 s
+    of the server's time). Elsewhere ``field IN`` as ``among`` would write it."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def __init__(self, lhs: Any, keys: Iterable[Any], *, integers: bool = False) -> None:
+        self.integers = integers
+        super().__init__(lhs, list(keys))
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, params = compiler.compile(self.lhs)
+        keys = self.rhs
+        if not keys:
+            raise EmptyResultSet
+        if connection.vendor == "postgresql":
+            if self.integers:
+                return f"{lhs} = ANY(%s::bigint[])", [*params, _integer_array(keys)]
+            return f"{lhs} = ANY(%s::text[])", [*params, keys]
+        if connection.vendor == "sqlite" and len(keys) > PLAIN_IN_LIMIT:
+            subquery = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608 (compiled column)
+            return subquery, [*params, json.dumps(keys)]
+        return f"{lhs} IN ({', '.join(['%s'] * len(keys))})", [*params, *keys]
 
 
 def fetch_rows(queryset: models.QuerySet) -> list[tuple[Any, ...]]:
@@ -75,6 +117,56 @@ def fetch_rows(queryset: models.QuerySet) -> list[tuple[Any, ...]]:
                     value = function(value, expression, db)
                 converted[i] = value
     return list(zip(*columns, strict=True))
+
+
+# Rows a chunk of a streamed result holds (``stream_rows``).
+STREAM_ROWS = 5_000
+
+
+def _streams() -> bool:
+    """Whether this PostgreSQL client can receive a result in chunks (libpq 17+)."""
+    from psycopg import pq
+
+    return pq.version() >= 170000
+
+
+def stream_rows(queryset: models.QuerySet, *, size: int = STREAM_ROWS) -> Iterator[tuple[Any, ...]]:
+    """The rows of a ``values_list`` queryset, on PostgreSQL as the server sends them,
+    ``size`` at a time (libpq's chunked rows mode): the caller works on the first rows
+    while the server is still reading (and locking) the rest, where ``fetch_rows`` waits
+    for all of them first. Reading and locking the 500,000 goals of a cycle and making
+    each goal's facts: 2.8 s → 1.7 s. The query goes through Django's execute wrappers
+    and query log like any other. Elsewhere (SQLite, an older libpq, a column Django
+    converts) it is ``fetch_rows``. Read the rows to the end (or close the iterator)
+    before the next query on the connection."""
+    db = connections[queryset.db]
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    if db.vendor != "postgresql" or not _streams():
+        yield from fetch_rows(queryset)
+        return
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return
+    if compiler.get_converters([expression for expression, _sql, _alias in compiler.select]):
+        yield from fetch_rows(queryset)
+        return
+    with db.cursor() as cursor:
+        started: list[Iterator[tuple[Any, ...]]] = []
+
+        def executor(sql: str, params: Any, _many: bool, _context: Any) -> None:
+            db.validate_no_broken_transaction()
+            with db.wrap_database_errors:
+                rows = cursor.cursor.stream(sql, params, size=size)
+                # The query is sent, and the first chunk waited for, here: the wrappers
+                # and the query log time the query as they time any other.
+                started.append(chain(list(islice(rows, 1)), rows))
+
+        logged = cursor.debug_sql(sql, params) if isinstance(cursor, CursorDebugWrapper) else None
+        with logged or nullcontext():
+            cursor._execute_with_wrappers(sql, params, many=False, executor=executor)
+        with db.wrap_database_errors:
+            yield from started[0]
 
 
 def more_memory(megabytes: int = 64) -> None:
@@ -140,11 +232,14 @@ def insert_rows(
     *,
     constants: dict[str, Any] | None = None,
     now: dt.datetime | None = None,
+    queued: bool = False,
 ) -> int:
     """Insert ``rows`` (values for the attnames ``names``) into ``model``'s table
-    (``core.bulk.insert_rows``; ``now`` defaults to the current time). Returns the
-    count."""
-    return core_bulk.insert_rows(model, names, rows, now=now or timezone.now(), constants=constants)
+    (``core.bulk.insert_rows``, which says what ``queued`` does; ``now`` defaults to the
+    current time). Returns the count."""
+    return core_bulk.insert_rows(
+        model, names, rows, now=now or timezone.now(), constants=constants, queued=queued
+    )
 
 
 def update_rows(

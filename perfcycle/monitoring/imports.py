@@ -28,7 +28,7 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,7 +36,7 @@ from perfcycle.audit.context import audit_context
 from perfcycle.core.batch import without_gc
 from perfcycle.core.errors import Conflict, ValidationFailed
 from perfcycle.cycles.models import Cycle
-from perfcycle.imports.bulk import among, fetch_rows, insert_rows, more_memory, update_rows
+from perfcycle.imports.bulk import AnyOf, insert_rows, more_memory, stream_rows, update_rows
 from perfcycle.imports.reports import Changes, ImportReport, RowReader, record_import
 from perfcycle.imports.tables import RowError, read_table, rejected
 from perfcycle.imports.values import CellError, parse_text
@@ -160,7 +160,7 @@ def _lookup(
     (inside a transaction, before writing) the goals are locked as they are read, as
     ``actuals_write`` locks them: writers of a goal take turns."""
     employees = dict(
-        Employee.objects.filter(employee_number__in=among(numbers))
+        Employee.objects.filter(AnyOf(F("employee_number"), numbers))
         .order_by()
         .values_list("employee_number", "pk")
     )
@@ -184,12 +184,12 @@ def _lookup(
         unit,
         rule,
         value,
-    ) in fetch_rows(
+    ) in stream_rows(
         goals.filter(cycle=cycle)
         .filter(
-            Q(ref__in=among(refs))
+            Q(AnyOf(F("ref"), refs))
             | Q(
-                employee_id__in=among(employees.values(), integers=True),
+                AnyOf(F("employee_id"), employees.values(), integers=True),
                 indicator_id__in=indicators.values(),
             )
         )
@@ -581,7 +581,7 @@ def _current(lookup: Lookup) -> Current:
             goal_id__lte=max(lookup.goal_ids),
         )
     else:
-        actuals = actuals.filter(goal_id__in=among(lookup.goal_ids, integers=True))
+        actuals = actuals.filter(AnyOf(F("goal_id"), lookup.goal_ids, integers=True))
     for pk, goal_id, period, value, revision, start in actuals.order_by().values_list(
         "pk", "goal_id", "period", "value", "revision", "period_start"
     ):
@@ -683,7 +683,13 @@ def _write(
                 if old[0] is not None:
                     retired.append(old[0])
                 revisions.append(row)
+        # Every row is checked and none has a problem: the goals' new current values are
+        # worked out here, while the server is still writing the rows queued before
+        # (``insert_rows(queued=True)``), not after it has finished.
+        if not errors:
+            changed.extend(_changed(goals, current))
 
+    changed: list[tuple[int, Decimal | None]] = []
     constants = {
         "source": ActualSource.IMPORTED,
         "entered_by_id": user_id,
@@ -691,20 +697,21 @@ def _write(
         "is_current": True,
         "batch": batch[:80],
     }
-    insert_rows(Actual, ACTUAL_NAMES, new_periods(), constants=constants, now=now)
+    insert_rows(Actual, ACTUAL_NAMES, new_periods(), constants=constants, now=now, queued=True)
     if errors:
         return outcomes
     if retired:
-        Actual.objects.filter(pk__in=among(retired, integers=True)).update(is_current=False)
+        Actual.objects.filter(AnyOf(F("pk"), retired, integers=True)).update(is_current=False)
     insert_rows(Actual, ACTUAL_NAMES, revisions, constants=constants, now=now)
-    _recompute(goals, current)
+    # The goals' scoring stamp is bumped here rather than by the trigger, row by row.
+    update_rows(Goal, ["id", "current_value"], changed, expressions=STAMP_BUMP)
     return outcomes
 
 
-def _recompute(goals: dict[int, GoalFacts], current: Current) -> None:
-    """``current_value`` of ``goals`` from their current period values (``current``, as
-    written), combined by each goal's rule as ``actuals.goals_recompute`` does: periods
-    in order of their first day, quantized; one bulk update of those that changed."""
+def _changed(goals: dict[int, GoalFacts], current: Current) -> list[tuple[int, Decimal | None]]:
+    """(id, new ``current_value``) of each of ``goals`` whose value changes, in id order:
+    its current period values (``current``, as written) combined by its rule as
+    ``actuals.goals_recompute`` does (periods in order of their first day, quantized)."""
     changed = []
     for goal_id in sorted(goals):
         facts = goals[goal_id]
@@ -727,8 +734,7 @@ def _recompute(goals: dict[int, GoalFacts], current: Current) -> None:
             combined = combined.quantize(PLACES, rounding=ROUND_HALF_UP)
         if combined != facts.current_value:
             changed.append((goal_id, combined))
-    # The goals' scoring stamp is bumped here rather than by the trigger, row by row.
-    update_rows(Goal, ["id", "current_value"], changed, expressions=STAMP_BUMP)
+    return changed
 
 
 # The file's columns, in the order of ``Row``'s fields after ``line``, and the longest

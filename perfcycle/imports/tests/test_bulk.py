@@ -8,7 +8,8 @@ import gc
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -195,3 +196,102 @@ def test_fetch_rows_reads_as_iterating_the_queryset_does(db: None, company) -> N
     ]
     assert bulk.fetch_rows(queryset.filter(pk__in=[])) == []
     assert bulk.fetch_rows(queryset.filter(pk=-1)) == []
+
+
+@pytest.mark.parametrize("count", [3, bulk.PLAIN_IN_LIMIT + 1, 40_000])
+def test_any_of_finds_any_number_of_keys_in_one_query(db: None, count: int) -> None:
+    people = [EmployeeFactory(employee_number=f"K{n}") for n in range(3)]
+    numbers = [f"K{n}" for n in range(count)]
+    ids = [p.pk for p in people] + list(range(10**9, 10**9 + count))
+    with CaptureQueriesContext(connection) as queries:
+        by_number = set(
+            Employee.objects.filter(bulk.AnyOf(F("employee_number"), numbers)).values_list(
+                "employee_number", flat=True
+            )
+        )
+        by_id = set(
+            Employee.objects.filter(bulk.AnyOf(F("pk"), ids, integers=True)).values_list(
+                "pk", flat=True
+            )
+        )
+    assert by_number == {"K0", "K1", "K2"}
+    assert by_id == {p.pk for p in people}
+    assert len(queries) == 2
+    if connection.vendor == "postgresql":  # one array, which the planner counts
+        assert all("= ANY(" in q["sql"] for q in queries.captured_queries)
+
+
+def test_any_of_nothing_is_false_and_it_combines_like_any_filter(db: None) -> None:
+    a, b = EmployeeFactory(employee_number="A1"), EmployeeFactory(employee_number="B1")
+    people = Employee.objects.order_by("pk")
+    assert not people.filter(bulk.AnyOf(F("pk"), [], integers=True)).exists()
+    assert list(people.filter(Q(bulk.AnyOf(F("pk"), [])) | Q(employee_number="B1"))) == [b]
+    assert list(people.filter(Q(bulk.AnyOf(F("employee_number"), ["A1", "x'); --"])))) == [a]
+    assert list(people.exclude(bulk.AnyOf(F("pk"), [a.pk], integers=True))) == [b]
+    assert people.filter(bulk.AnyOf(F("pk"), [b.pk], integers=True)).update(name="Updated") == 1
+    assert Employee.objects.get(pk=b.pk).name == "Updated"
+
+
+def test_stream_rows_reads_what_fetch_rows_reads_and_is_counted(db: None, company) -> None:
+    goals = [GoalFactory(employee=company.direct, current_value=Decimal(n)) for n in range(7)]
+    queryset = (
+        Goal.objects.filter(pk__in=[g.pk for g in goals])
+        .order_by("pk")
+        .values_list("pk", "allow_negative", "current_value", "title")
+    )
+    seen: list[str] = []
+
+    def spy(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(spy):
+        streamed = list(bulk.stream_rows(queryset, size=2))  # four chunks
+    assert streamed == bulk.fetch_rows(queryset) == list(queryset)
+    assert len(queries) == 1 and len(seen) == 1 and "planning_goal" in seen[0]
+    assert list(bulk.stream_rows(queryset.filter(pk__in=[]))) == []
+    # Left after its first rows, the stream lets the connection go on.
+    rows = bulk.stream_rows(queryset, size=2)
+    assert next(rows) == streamed[0]
+    rows.close()
+    assert Goal.objects.filter(pk=goals[-1].pk).exists()
+
+
+def test_queued_insert_writes_every_row_and_runs_the_rows_own_end_inside(db: None, company) -> None:
+    goal = GoalFactory(employee=company.direct)
+    done: list[bool] = []
+
+    def rows():  # type: ignore[no-untyped-def]
+        for month in range(1, 13):
+            yield (goal.pk, f"2026-{month:02d}", dt.date(2026, month, 1), Decimal(month))
+        done.append(True)  # what follows the last row, run before the insert returns
+
+    count = bulk.insert_rows(
+        Actual,
+        ["goal_id", "period", "period_start", "value"],
+        rows(),
+        constants={"source": "imported", "entered_at": timezone.now()},
+        queued=True,
+    )
+    assert count == 12 and len(done) == 1
+    assert list(
+        Actual.objects.filter(goal=goal).order_by("period_start").values_list("value", flat=True)
+    ) == [Decimal(m) for m in range(1, 13)]
+
+
+def test_a_queued_insert_that_fails_midway_writes_nothing(db: None, company) -> None:
+    goal = GoalFactory(employee=company.direct)
+
+    def rows():  # type: ignore[no-untyped-def]
+        yield (goal.pk, "2026-01", dt.date(2026, 1, 1), Decimal(1))
+        raise ValueError("a bad row")
+
+    with pytest.raises(ValueError, match="a bad row"), transaction.atomic():
+        bulk.insert_rows(
+            Actual,
+            ["goal_id", "period", "period_start", "value"],
+            rows(),
+            constants={"source": "imported", "entered_at": timezone.now()},
+            queued=True,
+        )
+    assert not Actual.objects.filter(goal=goal).exists()
