@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from perfcycle.access.policy import Action, may
@@ -17,7 +18,7 @@ from perfcycle.core.bulk import analyze_large_write
 from perfcycle.core.errors import DomainError, Forbidden
 from perfcycle.cycles.models import Cycle, CycleParticipant, Phase
 from perfcycle.evaluation.models import ScoreResult
-from perfcycle.imports.bulk import among
+from perfcycle.imports.bulk import AnyOf
 from perfcycle.org.models import Employee
 
 # Results may be prepared (again) while the cycle is reviewed or calibrated.
@@ -120,7 +121,7 @@ def results_prepare(*, actor: Any, cycle: Cycle) -> PrepareReport:
     # (named from one query, not one per result).
     names = dict(
         Employee.objects.filter(
-            pk__in=among([r.employee_id for r in (*new_rows, *changed)], integers=True)
+            AnyOf(F("pk"), [r.employee_id for r in (*new_rows, *changed)], integers=True)
         ).values_list("pk", "name")
     )
 

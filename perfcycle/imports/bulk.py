@@ -28,6 +28,7 @@ from django.db import connection, connections, models
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import Lookup
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import In
 from django.utils import timezone
 
 from perfcycle.core import bulk as core_bulk
@@ -75,18 +76,15 @@ class AnyOf(Lookup):
         super().__init__(lhs, list(keys))
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        lhs, params = compiler.compile(self.lhs)
         keys = self.rhs
         if not keys:
             raise EmptyResultSet
         if connection.vendor == "postgresql":
+            lhs, params = compiler.compile(self.lhs)
             if self.integers:
                 return f"{lhs} = ANY(%s::bigint[])", [*params, _integer_array(keys)]
             return f"{lhs} = ANY(%s::text[])", [*params, keys]
-        if connection.vendor == "sqlite" and len(keys) > PLAIN_IN_LIMIT:
-            subquery = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608 (compiled column)
-            return subquery, [*params, json.dumps(keys)]
-        return f"{lhs} IN ({', '.join(['%s'] * len(keys))})", [*params, *keys]
+        return In(self.lhs, among(keys, integers=self.integers)).as_sql(compiler, connection)
 
 
 def fetch_rows(queryset: models.QuerySet) -> list[tuple[Any, ...]]:

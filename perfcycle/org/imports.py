@@ -24,6 +24,7 @@ from operator import itemgetter
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +38,7 @@ from perfcycle.audit.services import (
 )
 from perfcycle.core.batch import without_gc
 from perfcycle.core.bulk import analyze_large_write
-from perfcycle.imports.bulk import among, insert_rows, reserve_ids, update_rows
+from perfcycle.imports.bulk import AnyOf, insert_rows, reserve_ids, update_rows
 from perfcycle.imports.reports import ImportReport, RowReader, record_import
 from perfcycle.imports.tables import RowError, Table, read_table, rejected
 from perfcycle.imports.values import (
@@ -440,7 +441,7 @@ def employees_import(
         {
             r["employee_number"]: r
             for r in Employee.objects.order_by()
-            .filter(pk__in=among(named, integers=True))
+            .filter(AnyOf(F("pk"), named, integers=True))
             .values(
                 "pk",
                 "employee_number",
