@@ -183,7 +183,7 @@ def _adjustment_out(a: Adjustment) -> dict[str, Any]:
     }
 
 
-def _person(r: Result) -> dict[str, Any]:
+def _person(r: sessions.SessionRow) -> dict[str, Any]:
     return {
         "result_id": r.pk,
         "employee_id": r.employee_id,
@@ -276,7 +276,9 @@ def get_session(request: HttpRequest, session_id: int) -> Any:
         "ok": check.ok,
         "rows": [row.__dict__ for row in check.rows],
     }
-    data["adjustments"] = [_adjustment_out(a) for a in sessions.session_adjustments(session)]
+    data["adjustments"] = [
+        _adjustment_out(a) for a in sessions.session_adjustments(session, results)
+    ]
     return data
 
 

@@ -205,7 +205,7 @@ def test_constant_queries_whatever_the_size(company, as_user, django_assert_num_
     client = as_user(company.user("stranger"))
     url = reverse(f"calibration:{page}", kwargs={"pk": small.session.pk})
     client.get(url)  # the first look stores the cycle's rater flags (two queries more)
-    count = _queries(client, url)
+    unchanged = _queries(client, url)
     result = small.result(company.direct)
     sessions.grade_adjust(
         actor=company.hr,
@@ -215,6 +215,9 @@ def test_constant_queries_whatever_the_size(company, as_user, django_assert_num_
         reason=REASON,
         expected_version=result.version,
     )
+    count = _queries(client, url)
+    # The session page reads its changes only when its people count some.
+    assert count == unchanged + (page == "session")
     big = session_world_again(company, small, extra=12)
     url = reverse(f"calibration:{page}", kwargs={"pk": big.pk})
     with django_assert_num_queries(count):

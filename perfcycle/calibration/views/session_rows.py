@@ -19,8 +19,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from perfcycle.calibration.models import CalibrationSession, Potential, Result
-from perfcycle.calibration.sessions import RaterNote
+from perfcycle.calibration.models import CalibrationSession, Potential
+from perfcycle.calibration.sessions import RaterNote, SessionRow
 from perfcycle.planning import explain
 
 DASH = "—"
@@ -81,7 +81,7 @@ class _Form:
             menu = f'<option value="">{DASH}</option>' + _options(self._potential_pairs, selected)
         return menu
 
-    def render(self, r: Result, error: Mapping[str, Any] | None) -> str:
+    def render(self, r: SessionRow, error: Mapping[str, Any] | None) -> str:
         pk = r.pk
         chosen = error.get("grade") if error else None
         grade = self.grade_menu(chosen if chosen else r.grade)
@@ -115,7 +115,7 @@ class _Form:
 def people_rows(
     request: Any,
     session: CalibrationSession,
-    rows: Sequence[tuple[Result, list[RaterNote]]],
+    rows: Sequence[tuple[SessionRow, list[RaterNote]]],
     *,
     may_adjust: bool,
     codes: Sequence[str],
@@ -167,7 +167,7 @@ def people_rows(
             f'    <td data-label="{label["potential"]}">'
             f"{_or_dash(potential_labels.get(r.potential, r.potential))}</td>\n"
             f'    <td data-label="{label["flags"]}">{flags}</td>\n'
-            f'    <td data-label="{label["changes"]}">{r.changes}</td>\n'  # type: ignore[attr-defined]
+            f'    <td data-label="{label["changes"]}">{r.changes}</td>\n'
             f"    {form.render(r, error) if form else ''}\n"
             f"  </tr>"
         )

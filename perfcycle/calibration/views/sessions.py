@@ -140,7 +140,7 @@ def _session_page(
             "check": check,
             "distribution_rows": _distribution_rows(check),
             "off_text": sessions.off_guideline_text(check),
-            "adjustments": list(sessions.session_adjustments(session)),
+            "adjustments": sessions.session_adjustments(session, results),
             "may_adjust": may_adjust,
             "may_manage": may(request.user, Action.SESSION_MANAGE),
             "may_sign_off": session.status == SessionStatus.LOCKED
