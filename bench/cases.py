@@ -31,6 +31,7 @@ from perfcycle.calibration.models import Result
 from perfcycle.calibration.results import results_prepare
 from perfcycle.calibration.sessions import session_create
 from perfcycle.core import bulk
+from perfcycle.core.warm import warm_process
 from perfcycle.cycles.models import Cycle, CycleParticipant
 from perfcycle.cycles.services import cycle_create
 from perfcycle.evaluation.assignment import assignment_generate
@@ -314,6 +315,9 @@ def bench_pages(cycle: Cycle, hr: User, requests: int) -> list[Figure]:
                 department=dept,
                 calibrators=[hr.employee],
             )
+            # As a server worker serves them: warmed as perfcycle.wsgi warms it, what is
+            # alive by then out of the garbage collector's reach.
+            warm_process()
             anonymous, as_hr, as_manager = Client(), Client(), Client()
             as_hr.force_login(hr)
             as_manager.force_login(User.objects.get(username=MANAGER_LOGIN))
