@@ -501,41 +501,19 @@ def session_results(session: CalibrationSession) -> list[SessionRow]:
         Result.objects.filter(sessionmember__session=session)
         .annotate(changes=Coalesce(Subquery(changes), 0))
         .order_by("employee__name", "pk")
-        .values_list(*SESSION_RESULT_FIELDS, "changes")
+        .values_list(*SESSION_RESULT_FIELDS, "changes", *SESSION_NAME_FIELDS)
     )
     return [
         SessionRow(
-            pk,
-            version,
-            cycle_id,
-            employee_id,
-            department_id,
-            computed_score,
-            computed_grade,
-            grade,
-            potential,
-            changes,
-            Named(name, number),
-            Named(department) if department_id is not None else None,
+            *row[:10],
+            employee=Named(row[10], row[11]),
+            department=Named(row[12]) if row[4] is not None else None,
         )
-        for (
-            pk,
-            version,
-            cycle_id,
-            employee_id,
-            department_id,
-            computed_score,
-            computed_grade,
-            grade,
-            potential,
-            name,
-            number,
-            department,
-            changes,
-        ) in rows
+        for row in rows
     ]
 
 
+# In ``SessionRow``'s order, up to its changes (``department_id`` fifth).
 SESSION_RESULT_FIELDS = (
     "pk",
     "version",
@@ -546,10 +524,8 @@ SESSION_RESULT_FIELDS = (
     "computed_grade",
     "grade",
     "potential",
-    "employee__name",
-    "employee__employee_number",
-    "department__name",
 )
+SESSION_NAME_FIELDS = ("employee__name", "employee__employee_number", "department__name")
 
 
 def session_distribution(
