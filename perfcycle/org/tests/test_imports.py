@@ -806,3 +806,115 @@ def test_moving_a_department_moves_its_subtree_and_audits_the_move(company: Any)
     event = AuditEvent.objects.get(action=AuditAction.UPDATE, object_type="org.department")
     assert (event.object_id, event.object_repr) == (str(sales.pk), "Sales")
     assert (event.before, event.after) == ({"parent": "ROOT"}, {"parent": "OTHER"})
+
+
+FULL_HEADER = ["工号", "姓名", "邮箱", "职位", "职位族", "职级", "入职日期", "上级工号", "部门编码"]
+FULL_HEADER += ["状态", "离职日期"]
+
+
+def _people_now() -> dict[str, tuple[Any, ...]]:
+    """Each imported person as the file would say it (managers and departments by key)."""
+    return {
+        e.employee_number: (
+            e.name,
+            e.email,
+            e.job_title,
+            e.job_family,
+            e.level,
+            e.hire_date,
+            e.manager.employee_number if e.manager else "",
+            e.department.code if e.department else "",
+            e.status,
+            e.left_on,
+        )
+        for e in Employee.objects.filter(employee_number__startswith="R").select_related(
+            "manager", "department"
+        )
+    }
+
+
+def test_random_rounds_of_changes_are_each_applied_and_reported_exactly(company: Any) -> None:
+    """Rounds of random edits to a whole file of people: after each import the database
+    says what the file says, the report's updates are exactly the people whose record
+    changed (and whose version went up), and the same file again changes nothing."""
+    rng = random.Random(16)
+    codes = ["ROOT", "SALES", "OTHER", ""]
+    rows: list[list[Any]] = []
+    for i in range(30):
+        rows.append(
+            [
+                f"R{i:02d}",
+                f"员工{i}",
+                f"r{i}@example.com",
+                rng.choice(["工程师", "经理", ""]),
+                rng.choice(["技术", "销售"]),
+                rng.choice(["P5", "P6", "M1"]),
+                dt.date(2020, 1, 1) + dt.timedelta(days=rng.randrange(1000)),
+                f"R{rng.randrange(i):02d}" if i else "",
+                rng.choice(codes),
+                "在职",
+                "",
+            ]
+        )
+
+    def text(row: list[Any]) -> list[str]:
+        return ["" if cell is None else str(cell) for cell in row]
+
+    def import_rows() -> Any:
+        return employees_import(
+            actor=company.hr, data=csv_bytes([FULL_HEADER, *map(text, rows)], encoding="gbk")
+        )
+
+    import_rows()
+    for _round in range(8):
+        for row in rng.sample(rows, 6):
+            i = int(row[0][1:])
+            column = rng.choice(["name", "email", "title", "level", "hire", "manager", "code"])
+            column = rng.choice([column, "status"])
+            reports = [r for r in rows if r[7] == row[0] and r[9] == "在职"]
+            if column == "name":
+                row[1] = f"员工{i}（{rng.randrange(100)}）"
+            elif column == "email":
+                row[2] = rng.choice([f"r{i}@example.com", f"r{i}.new@example.com", ""])
+            elif column == "title":
+                row[3] = rng.choice(["工程师", "经理", "总监", ""])
+            elif column == "level":
+                row[5] = rng.choice(["P5", "P6", "P7", "M1"])
+            elif column == "hire":
+                row[6] = dt.date(2020, 1, 1) + dt.timedelta(days=rng.randrange(1000))
+            elif column == "manager" and i:
+                managers = [r[0] for r in rows[:i] if r[9] == "在职"]
+                row[7] = rng.choice([*managers, ""])
+            elif column == "code":
+                row[8] = rng.choice(codes)
+            elif column == "status" and row[9] == "在职" and not reports:
+                row[9] = "离职"
+                row[10] = rng.choice(["", row[6] + dt.timedelta(days=400)])
+            elif column == "status" and row[9] == "离职":
+                row[9], row[10] = "在职", ""
+        before = _people_now()
+        versions = dict(Employee.objects.values_list("employee_number", "version"))
+        report = import_rows()
+        after = _people_now()
+        changed = {number for number in after if after[number] != before[number]}
+        assert {c["key"] for c in report.changes if c["action"] == "update"} == changed
+        assert (report.updated, report.unchanged) == (len(changed), len(rows) - len(changed))
+        for number, version in Employee.objects.filter(employee_number__in=after).values_list(
+            "employee_number", "version"
+        ):
+            assert version == versions[number] + (number in changed)
+        for row in rows:
+            record = after[row[0]]
+            assert list(record[:9]) == [
+                *row[1:6],
+                row[6],
+                row[7],
+                row[8],
+                EmployeeStatus.LEFT if row[9] == "离职" else EmployeeStatus.ACTIVE,
+            ]
+            left_on = record[9]
+            if row[9] == "离职":
+                assert left_on == (row[10] or before[row[0]][9] or timezone.localdate())
+            else:
+                assert left_on is None
+        assert import_rows().unchanged == len(rows)
