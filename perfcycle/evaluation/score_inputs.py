@@ -590,9 +590,19 @@ def form_counts(
         forms = forms.filter(reviewee_id__in=ids)
     submitted: dict[int, dict[str, int]] = defaultdict(dict)
     pending: dict[int, dict[str, int]] = defaultdict(dict)
-    for reviewee, source, status, n in (
-        forms.values_list("reviewee_id", "source", "status").annotate(n=Count("id")).order_by()
-    ):
-        target = (submitted if status == FormStatus.SUBMITTED else pending)[reviewee]
+    # On a raw cursor: integers and texts need none of the ORM's per-value conversion
+    # (300,000 groups for a cycle of 100,000 people).
+    sql, params = (
+        forms.values_list("reviewee_id", "source", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    done = FormStatus.SUBMITTED
+    for reviewee, source, status, n in rows:
+        target = (submitted if status == done else pending)[reviewee]
         target[source] = target.get(source, 0) + n
     return submitted, pending
