@@ -614,19 +614,21 @@ def _maybe_changed(
     indexes = list(map(parsed.__getitem__, named))
     positions: set[int] = set()
 
-    def differs(wanted: Iterable[Any], field_name: str) -> None:
-        now = map(itemgetter(_RECORD_FIELDS.index(field_name)), current)
+    def stored(field_name: str) -> Iterator[Any]:
+        return map(itemgetter(_RECORD_FIELDS.index(field_name)), current)
+
+    def differs(wanted: Iterable[Any], now: Iterable[Any]) -> None:
         positions.update(compress(count(), map(ne, wanted, now)))
 
     for field_name, column in present:
         if field_name != "left_on":
-            differs(map(cells[column].__getitem__, indexes), field_name)
+            differs(map(cells[column].__getitem__, indexes), stored(field_name))
     if departments is not None:
         codes = map(cells["department_code"].__getitem__, indexes)
-        differs([departments.get(code) if code else None for code in codes], "department_id")
-    if manager_of is not None:
-        old = map(number_by_id.get, map(itemgetter(_RECORD_FIELDS.index("manager_id")), current))
-        positions.update(compress(count(), map(ne, map(manager_of.__getitem__, named), old)))
+        wanted = [departments.get(code) if code else None for code in codes]
+        differs(wanted, stored("department_id"))
+    if manager_of is not None:  # compared by number
+        differs(map(manager_of.__getitem__, named), map(number_by_id.get, stored("manager_id")))
     # (Only someone who has left has a leaving date already: the table's constraint.)
     left = EmployeeStatus.LEFT
     dated = zip(
