@@ -9,7 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -278,6 +278,76 @@ def test_a_queued_insert_that_fails_midway_writes_nothing(db: None, company) -> 
             Actual,
             ["goal_id", "period", "period_start", "value"],
             rows(),
+            constants={"source": "imported", "entered_at": timezone.now()},
+            queued=True,
+        )
+    assert not Actual.objects.filter(goal=goal).exists()
+
+
+ACTUAL_COLUMNS = ["goal_id", "period", "period_start", "value", "note", "revision"]
+AWKWARD_NOTES = ["", '它\'s, "quoted"', "tab\there\nnew line\\", "emoji 🙂 𠮷", "x" * 500, "%s %%"]
+
+
+def _stored(goal: Goal) -> list[tuple]:  # type: ignore[type-arg]
+    fields = ["period", "period_start", "value", "note", "revision", "source", "batch"]
+    fields += ["entered_at", "entered_by_id", "is_current"]
+    return list(Actual.objects.filter(goal=goal).order_by("period").values_list(*fields))
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["one-statement-a-batch", "row-by-row"])
+def test_a_queued_insert_stores_exactly_what_the_plain_insert_stores(
+    db: None, company, monkeypatch: pytest.MonkeyPatch, as_json: bool
+) -> None:
+    # Several batches, every kind of value the rows carry, constants written into the
+    # statement (a batch name with a quote and a comma); on SQLite, also a batch JSON
+    # cannot hold, which the writer binds row by row.
+    monkeypatch.setattr("perfcycle.core.bulk.SQLITE_BATCH", 4)
+    if not as_json:
+
+        def refuse(_rows: object) -> str:
+            raise TypeError("not JSON")
+
+        monkeypatch.setattr("perfcycle.core.bulk._to_json", refuse)
+    plain, queued = GoalFactory(employee=company.direct), GoalFactory(employee=company.direct)
+    now = timezone.now()
+    constants = {"source": "imported", "entered_at": now, "batch": "it's, a batch"}
+
+    def rows(goal: Goal) -> list[tuple]:  # type: ignore[type-arg]
+        return [
+            (
+                goal.pk,
+                f"2026-{month:02d}",
+                dt.date(2026, month, 1),
+                Decimal(f"{month * 12345}.{month:02d}") * (-1 if month % 3 else 1),
+                AWKWARD_NOTES[month % len(AWKWARD_NOTES)],
+                month,
+            )
+            for month in range(1, 12)
+        ]
+
+    written = [
+        bulk.insert_rows(Actual, ACTUAL_COLUMNS, rows(goal), constants=constants, queued=q)
+        for goal, q in ((plain, False), (queued, True))
+    ]
+    assert written == [11, 11]
+    assert _stored(queued) == _stored(plain)
+    assert len(_stored(plain)) == 11 and _stored(plain)[4][3] == AWKWARD_NOTES[5 % 6]
+    assert {row[2] for row in _stored(plain)} >= {Decimal("-12345.01"), Decimal("37035.03")}
+
+
+def test_a_queued_insert_breaking_a_constraint_raises_it_and_writes_nothing(
+    db: None, company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("perfcycle.core.bulk.SQLITE_BATCH", 2)
+    goal = GoalFactory(employee=company.direct)
+    rows = [(goal.pk, f"2026-{m:02d}", dt.date(2026, m, 1), Decimal(m)) for m in (1, 2, 3, 4)]
+    rows.append(rows[1])  # the same goal and period current twice, in a later batch
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk.insert_rows(
+            Actual,
+            ["goal_id", "period", "period_start", "value"],
+            iter(rows),
             constants={"source": "imported", "entered_at": timezone.now()},
             queued=True,
         )
