@@ -581,6 +581,23 @@ def _normalised_means(cycle: Cycle, weights_h: dict[int, int], ids: Sequence[int
     return found
 
 
+def most_forms(cycle: Cycle) -> int:
+    """The most forms anyone in ``cycle`` has submitted about them from one source (what
+    ``rating_means`` packs its sums by), counted by the database alone."""
+    grouped = (
+        ReviewForm.objects.filter(cycle=cycle, status=FormStatus.SUBMITTED)
+        .values("reviewee_id", "source")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values("n")
+    )
+    sql, params = grouped.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(n) FROM ({sql}) x", params)  # noqa: S608 - Django's SQL
+        (found,) = cursor.fetchone()
+    return found or 0
+
+
 def form_counts(
     cycle: Cycle, ids: Sequence[int] | None
 ) -> tuple[dict[int, dict[str, int]], dict[int, dict[str, int]]]:

@@ -63,6 +63,7 @@ from django.utils.translation import gettext_lazy
 
 from perfcycle.audit.services import to_json_value
 from perfcycle.core.batch import without_gc
+from perfcycle.core.beside import Beside
 from perfcycle.core.errors import DomainError
 from perfcycle.cycles.models import Cycle, GradeBand
 from perfcycle.evaluation import score_inputs as inputs
@@ -623,25 +624,37 @@ def cycle_scores(
         return _cycle_scores(cycle, employee_ids, normalise)
 
 
+# Scoring fewer people than this reads everything on one connection: a second one would
+# cost more to open than it saves.
+BESIDE_FROM = 2_000
+
+
 def _cycle_scores(
     cycle: Cycle, employee_ids: Iterable[int] | None, normalise: bool | None
 ) -> dict[int, PersonScore]:
     normalise = cycle.normalise_ratings if normalise is None else normalise
     setting = _setting(cycle, normalise)
     ids = None if employee_ids is None else sorted(set(employee_ids))
+
+    def ratings() -> inputs.Means:
+        return inputs.rating_means(
+            cycle,
+            setting.item_weights_h,
+            ids,
+            normalise=bool(normalise),
+            top=setting.template.rating_max,
+            # Only a whole cycle's ratings are packed (by the most forms of anyone).
+            forms=inputs.most_forms(cycle) if ids is None and not normalise else 0,
+        )
+
+    # The ratings, most of the database's work, are read beside everything else.
+    read = Beside(ratings, worth_it=ids is None or len(ids) >= BESIDE_FROM)
     people = inputs.people(cycle, ids)
     goals = inputs.goal_weights(cycle, ids)
     worked = _work_out_points(cycle, ids, goals)
     overrides = inputs.goal_overrides(cycle, ids)
     counts, pending = inputs.form_counts(cycle, ids)
-    means = inputs.rating_means(
-        cycle,
-        setting.item_weights_h,
-        ids,
-        normalise=normalise,
-        top=setting.template.rating_max,
-        forms=max((n for found in counts.values() for n in found.values()), default=0),
-    )
+    means = read.result()
     goal_source = _GoalSource(cycle, ids)
 
     template = setting.template

@@ -4,10 +4,11 @@ stored results, and a constant number of queries."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -310,3 +311,36 @@ def test_each_line_is_written_out_as_the_generic_conversion_would(company, world
         generic = {f.name: _json(getattr(line, f.name)) for f in fields(line)}
         assert _line(line) == generic
         assert list(_line(line)) == list(generic)  # the same keys, in the same order
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_whole_cycle_read_beside_scores_exactly_as_read_on_one_connection(
+    company, world, monkeypatch
+):
+    # Outside a transaction a whole cycle's ratings are read on a second thread while
+    # the goals and people are read here; the scores are those of one connection (each
+    # peer's rating from their manager: 60 % communication 1 + n, 40 % teamwork 5 − n).
+    cycle, comm, team = world["cycle"], world["comm"], world["team"]
+    rate_everyone(company, world)
+    for n, peer in enumerate(world["peers"]):
+        review(cycle, peer, company.manager, "manager", {comm: 1 + n, team: 5 - n})
+    started: list[str] = []
+    thread = threading.Thread
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started.append(kwargs.get("name", ""))
+        return thread(*args, **kwargs)
+
+    monkeypatch.setattr("perfcycle.core.beside.threading.Thread", spy)
+    beside = {pk: score.as_dict() for pk, score in cycle_scores(cycle).items()}
+    assert started == ["perfcycle-beside"]
+    with transaction.atomic():
+        here = {pk: score.as_dict() for pk, score in cycle_scores(cycle).items()}
+    assert started == ["perfcycle-beside"]
+    assert beside == here and len(here) == 6
+    assert {here[p.pk]["competencies_rating"] for p in world["peers"]} == {
+        "2.60",
+        "2.80",
+        "3.00",
+        "3.20",
+    }
