@@ -53,9 +53,18 @@ def hundredths(value: Decimal) -> int:
     return int(value.scaleb(2))
 
 
+_DECIMALS: dict[int, Decimal] = {}
+
+
 def decimal(value_h: int) -> Decimal:
-    """Whole hundredths back to a two-place ``Decimal`` (``345`` → ``3.45``)."""
-    return Decimal(value_h).scaleb(-2)
+    """Whole hundredths back to a two-place ``Decimal`` (``345`` → ``3.45``). Scores take
+    few distinct values (0.00–100.00 and a little beyond), each made once per process."""
+    found = _DECIMALS.get(value_h)
+    if found is None:
+        found = Decimal(value_h).scaleb(-2)
+        if len(_DECIMALS) < 100_000:
+            _DECIMALS[value_h] = found
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,11 +50,12 @@ The rules, in order:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 from operator import attrgetter
+from types import MappingProxyType
 from typing import Any
 
 from django.utils import timezone
@@ -96,6 +97,8 @@ SOURCE_ORDER = (
     ReviewSource.REPORT,
     ReviewSource.SELF,
 )
+# Whose sources are all shown (most people): one dictionary for all of them, never changed.
+NOTHING_WITHHELD = MappingProxyType(dict.fromkeys(SOURCE_ORDER, False))
 
 
 def q(value: Decimal) -> Decimal:
@@ -193,7 +196,7 @@ class _Evidence:
     goal_source: _GoalSource
     means: dict[str, inputs.SourceRatings]  # the sources that count
     submitted: dict[str, int]
-    withheld: dict[str, bool]
+    withheld: Mapping[str, bool]
     scored_sources: dict[str, Decimal]  # source → template weight, sources that count
     source_scores_h: dict[str, int | None]
 
@@ -654,7 +657,6 @@ def _cycle_scores(
     worked = _work_out_points(cycle, ids, goals)
     overrides = inputs.goal_overrides(cycle, ids)
     counts, pending = inputs.form_counts(cycle, ids)
-    means = read.result()
     goal_source = _GoalSource(cycle, ids)
 
     template = setting.template
@@ -667,14 +669,16 @@ def _cycle_scores(
         "Peer ratings are withheld: fewer than %(minimum)d peers have answered."
     ) % {"minimum": setting.minimum}
 
-    results: dict[int, PersonScore] = {}
+    # First what needs no rating (while the ratings may still be on their way): each
+    # person's goals score, which sources count, and what is missing so far.
+    firsts: list[tuple[int | None, list[str], dict[str, int], Mapping[str, bool]]] = []
     for person in people:
         emp_id = person.employee_id
         goal_rows = goals.get(emp_id, ())
         goal_parts: list[tuple[int, int]] = []
         missing: list[str] = []
         for goal_id, _emp, weight_h, points_h, kept, title in goal_rows:
-            override = overrides.get(goal_id)
+            override = overrides.get(goal_id) if overrides else None
             if override is not None:
                 points_h = hundredths(override)
             elif not kept:
@@ -684,16 +688,17 @@ def _cycle_scores(
                 missing.append(text % {"title": title})
             else:
                 goal_parts.append((weight_h, points_h))
-        goals_h = weighted_h(goal_parts)
         if not goal_rows and template.goals_weight:
             missing.append(_("No goals in this cycle."))
 
         # Sources: which count, with which weight.
         submitted = counts.get(emp_id, NONE)
-        withheld = {
-            s: s in ANONYMOUS_SOURCES and 0 < submitted.get(s, 0) < setting.minimum
-            for s in SOURCE_ORDER
-        }
+        withheld = NOTHING_WITHHELD
+        if any(0 < submitted.get(s, 0) < setting.minimum for s in ANONYMOUS_SOURCES):
+            withheld = {
+                s: s in ANONYMOUS_SOURCES and 0 < submitted.get(s, 0) < setting.minimum
+                for s in SOURCE_ORDER
+            }
         if withheld[ReviewSource.PEER]:
             missing.append(peer_withheld_text)
         waiting = pending.get(emp_id)
@@ -701,6 +706,12 @@ def _cycle_scores(
             for source, text in PENDING_TEXT.items():
                 if source_weights[source] and waiting.get(source):
                     missing.append(str(text))
+        firsts.append((weighted_h(goal_parts), missing, submitted, withheld))
+
+    means = read.result()
+    results: dict[int, PersonScore] = {}
+    for person, (goals_h, missing, submitted, withheld) in zip(people, firsts, strict=True):
+        emp_id = person.employee_id
         person_means: dict[str, inputs.SourceRatings] = {}
         source_scores_h: dict[str, int | None] = {}
         for source in weighted_sources:
