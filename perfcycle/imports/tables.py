@@ -23,6 +23,7 @@ import csv
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -105,7 +106,7 @@ class Table:
         position = self.positions.get(name)
         if position is None:
             return [""] * len(self.lines)
-        return [row[position].strip() for row in self.cells]
+        return list(map(str.strip, map(itemgetter(position), self.cells)))
 
     @property
     def rows(self) -> list[tuple[int, dict[str, str]]]:

@@ -155,3 +155,30 @@ def test_parse_column_agrees_with_parsing_each_cell(repeating: bool) -> None:
         [dt.date(2024, 1, 5), None],
         {},
     )
+
+
+@pytest.mark.parametrize("repeating", [False, True])
+@pytest.mark.parametrize("required", [False, True])
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [" abc ", "x" * 8, "d", "abc"],  # all pass: the whole column at once
+        [" abc ", "", "d"],  # a blank one
+        ["abc", " " + "x" * 9 + " ", "x" * 8, ""],  # one too long, one blank
+        [],
+    ],
+)
+def test_a_text_column_parses_as_each_cell_would(
+    texts: list[str], required: bool, repeating: bool
+) -> None:
+    parser = values.text_parser(8, required=required)
+    parsed, failed = values.parse_column(texts, parser, repeating=repeating)
+    expected: dict[int, str] = {}
+    for i, text in enumerate(texts):
+        try:
+            assert parsed[i] == parser(text)
+        except CellError as exc:
+            expected[i] = str(exc)
+            assert parsed[i] is None
+    assert failed == expected and len(parsed) == len(texts)
+    assert bool(failed) == (texts[1:2] == [" " + "x" * 9 + " "] or (required and "" in texts))
