@@ -23,6 +23,7 @@ import csv
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from operator import itemgetter
 from typing import Any
 
@@ -44,6 +45,7 @@ from perfcycle.imports.limits import (
 )
 from perfcycle.imports.workbooks import xlsx_sheet
 
+_CSV_PIECE = 50_000  # rows read and checked at a time
 CSV_DELIMITERS = (",", ";", "\t")
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -217,8 +219,25 @@ def _csv_rows(data: bytes) -> Sheet:
     text, encoding = _decode_csv(data)
     if "\x00" in text:
         raise refuse(binary)
-    reader = csv.reader(_lines(text), csv.excel, delimiter=_delimiter(text))
+    delimiter = _delimiter(text)
+    reader = csv.reader(_lines(text), csv.excel, delimiter=delimiter)
     rows: list[list[str]] = []
+    try:
+        # Read a piece at a time, each checked in C (never a row past the first too many).
+        while piece := list(islice(reader, min(_CSV_PIECE, MAX_LINES + 1 - len(rows)))):
+            if [] in piece:  # empty lines share one list
+                piece = [row or BLANK for row in piece]
+            if max(map(len, piece)) > MAX_COLUMNS:
+                wide = next(i for i, row in enumerate(piece) if len(row) > MAX_COLUMNS)
+                raise too_many_columns(len(rows) + wide + 1)
+            rows += piece
+            if len(rows) > MAX_LINES:
+                raise too_many_lines()
+        return Sheet(rows, "csv", encoding)
+    except csv.Error:
+        pass  # read again row by row, to say on which row
+    reader = csv.reader(_lines(text), csv.excel, delimiter=delimiter)
+    rows = []
     append = rows.append
     try:
         for row in reader:
@@ -367,7 +386,13 @@ def read_table(
         raise rejected(bad_cells, rows=data_rows)
     table = Table(positions, encoding=encoding, format=fmt)
     lines, cells, width = table.lines, table.cells, max(positions.values()) + 1
-    for line, row in enumerate(rows[start + 1 :], start=header_line + 1):
+    body = rows[start + 1 :]
+    if min(map(len, body), default=width) >= width and all(
+        map(str.strip, map("".join, body))
+    ):  # the usual file: no blank line, no short row (checked in C)
+        table.lines, table.cells = list(range(header_line + 1, header_line + 1 + len(body))), body
+        return table
+    for line, row in enumerate(body, start=header_line + 1):
         if not "".join(row).strip():  # a blank line (no cell with anything in it)
             continue
         lines.append(line)

@@ -632,6 +632,22 @@ def test_too_many_columns_are_refused() -> None:
     )
 
 
+@pytest.mark.parametrize("before", [0, 49_999, 50_000, 120_000])
+def test_the_first_line_with_too_many_columns_is_named_however_far_down(before: int) -> None:
+    # Rows are read and checked a piece at a time; the line named is still the first.
+    wide = b"1," + b"," * limits.MAX_COLUMNS + b"\n"
+    data = b"employee_number,name\n" + b"1,a\n" * before + wide + b"\n" + wide
+    assert refused(data).message == (
+        f"Line {before + 2} has more than 1,000 columns; this is not an import file."
+    )
+
+
+def test_a_broken_quote_far_down_is_named_by_its_row() -> None:
+    # A cell longer than csv's field limit: the rows are read again one by one to name it.
+    data = b"employee_number,name\n" + b"1,a\n" * 60_000 + b'2,"' + b"x" * 200_000 + b'"\n'
+    assert refused(data).message.startswith("Line 60002 has a cell longer than")
+
+
 def test_too_many_xlsx_columns_are_refused() -> None:
     row: list[object] = ["1001", "张三"] + [None] * limits.MAX_COLUMNS + ["far away"]
     error = refused(xlsx([["工号", "姓名"], row]))
