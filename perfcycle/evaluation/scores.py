@@ -627,9 +627,10 @@ def cycle_scores(
         return _cycle_scores(cycle, employee_ids, normalise)
 
 
-# Scoring fewer people than this reads everything on one connection: a second one would
-# cost more to open than it saves.
-BESIDE_FROM = 2_000
+# Scoring fewer people than this reads everything on one connection: opening a second
+# one costs milliseconds (PostgreSQL starts a process for it), about what reading the
+# ratings of a few thousand people beside the goals would save.
+BESIDE_FROM = 10_000
 
 
 def _cycle_scores(
