@@ -405,6 +405,14 @@ def _timed(run: Callable[[], Any]) -> Timing:
     return Timing(seconds, cpu, count[0], value)
 
 
+def _let_go(out: dict[str, Timing]) -> None:
+    """Drop the reports once checked: a report of 100,000 rows keeps the file's columns
+    alive, and the next run of either side would work in a process holding them (the
+    employee import's preview took 0.75 s in a process's first run, 1.2 s in the next)."""
+    for timing in out.values():
+        timing.value = None
+
+
 def _vacuum() -> None:
     """PostgreSQL: clear rolled-back and deleted rows, fresh statistics (outside any
     transaction); SQLite: fresh statistics."""
@@ -475,6 +483,7 @@ def _employees_import(world: World, profile: Profile | None) -> dict[str, Timing
             )
             if out["again"].value.unchanged != len(world.people):
                 raise RuntimeError("employees: the second import changed something")
+            _let_go(out)
             raise Rollback
     except Rollback:
         pass
@@ -524,6 +533,7 @@ def _actuals_import(world: World, company: Company, profile: Profile | None) -> 
             if out["again"].value.unchanged != len(world.actuals):
                 raise RuntimeError("actuals: the second import changed something")
             out["audit"] = Timing(0, 0, AuditEvent.objects.filter(actor=hr).count())
+            _let_go(out)
             raise Rollback
     except Rollback:
         pass
