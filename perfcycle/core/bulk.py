@@ -236,7 +236,7 @@ def insert_rows(
             marks = ", ".join(parts)
             sql = f"INSERT INTO {table} ({column_sql}) VALUES ({marks})"  # noqa: S608 (model metadata, literals quoted)
             if queued:
-                return _sqlite_queued(raw.connection, table, column_sql, parts, rows_out)
+                return _sqlite_queued(raw.connection, sql, table, column_sql, parts, rows_out)
             batch: list[Sequence[Any]] = []
 
             def flush() -> None:
@@ -274,6 +274,7 @@ _to_json = json.JSONEncoder(
 
 def _sqlite_queued(
     db: sqlite3.Connection,
+    row_sql: str,
     table: str,
     column_sql: str,
     parts: list[str],
@@ -287,13 +288,13 @@ def _sqlite_queued(
     one statement a batch waits once per 50,000 rows. The writer uses this thread's
     connection (the same transaction), so ``rows`` must not use the database (as for
     COPY). Values JSON has no type for are written as the text SQLite's adapters bind
-    (decimals, dates); a batch with any other (bytes, say) is bound row by row."""
+    (decimals, dates); a batch with any other (bytes, say) is bound row by row
+    (``row_sql``, the plain insert's statement)."""
     picked = iter(range(len(parts)))  # the n-th value of a row for the n-th "?"
     select = ", ".join(
         f"json_extract(value, '$[{next(picked)}]')" if part == "?" else part for part in parts
     )
     json_sql = f"INSERT INTO {table} ({column_sql}) SELECT {select} FROM json_each(?)"  # noqa: S608 (model metadata, literals quoted)
-    row_sql = f"INSERT INTO {table} ({column_sql}) VALUES ({', '.join(parts)})"  # noqa: S608
     batches: queue.Queue[list[Sequence[Any]] | str | None] = queue.Queue(maxsize=2)
     failed: list[BaseException] = []
 
