@@ -218,7 +218,7 @@ def _run(args: argparse.Namespace) -> None:
     figures: list[Any] = []
     stem = f"{engine}-{employees // 1000}k-{started:%Y-%m-%d}{('-' + args.tag) if args.tag else ''}"
     if "scoring" in args.only:
-        repeats = args.repeats or (3 if employees <= 20_000 else 1)
+        repeats = args.repeats or (3 if employees <= 20_000 else 2)
         profile = RESULTS / f"{stem}-scoring.prof" if args.profile else None
         figures.append(cases.bench_scoring(cycle, repeats=repeats, profile=profile))
         print(table(figures[-1:]), flush=True)
